@@ -1,0 +1,79 @@
+"""The only place where errors become HTTP responses (bubble-wire.md §9).
+
+Shape A (nested) for almost everything: `{"statusCode": N, "body": {"status", "message"}}`.
+Shape C for a bad token (401), without echoing the token back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from starlette.responses import Response
+
+from burble import errors as e
+
+log = logging.getLogger("burble.api")
+
+# error class → (HTTP status, Bubble status code). Looked up along the class's MRO.
+ERROR_TABLE: dict[type[e.BurbleError], tuple[int, str]] = {
+    e.DataApiDisabled: (404, "NOT_FOUND"),
+    e.TypeNotFound: (404, "NOT_FOUND"),
+    e.RouteNotFound: (404, "NOT_FOUND"),
+    e.ThingNotFound: (404, "MISSING_DATA"),
+    e.BadRequest: (400, "ERROR"),
+    e.UnrecognizedField: (400, "ERROR"),
+    e.InvalidData: (400, "INVALID_DATA"),
+    e.InvalidValue: (400, "INVALID_DATA"),
+    e.MissingData: (400, "MISSING_DATA"),
+    e.ListTooLong: (400, "LIST_TOO_LONG"),
+    e.Conflict: (400, "ERROR"),
+    e.TooLarge: (413, "ERROR"),
+    e.PermissionDenied: (401, "UNAUTHORIZED"),
+    e.InvalidToken: (401, "UNAUTHORIZED"),
+    e.MethodNotAllowed: (405, "ERROR"),
+    e.NotDeployed: (404, "NOT_FOUND"),
+    e.AppDefError: (500, "ERROR"),
+    e.StorageError: (500, "ERROR"),
+    e.BurbleError: (500, "ERROR"),
+}
+
+JSON = "application/json"
+
+
+def _lookup(exc: e.BurbleError) -> tuple[int, str]:
+    for cls in type(exc).__mro__:
+        if cls in ERROR_TABLE:
+            return ERROR_TABLE[cls]  # type: ignore[index]
+    return 500, "ERROR"
+
+
+def error_response(exc: e.BurbleError) -> Response:
+    status, code = _lookup(exc)
+    if isinstance(exc, e.InvalidToken):
+        body = {
+            "error_class": "Unauthorized",
+            "args": {"code": "INVALID_TOKEN"},
+            "message": None,
+            "translation": exc.message,
+        }
+        return Response(orjson.dumps(body), status, media_type=JSON)
+    message = exc.message
+    if status >= 500:
+        log.error("internal error: %s", exc.message, exc_info=exc)
+        message = "The server could not complete the request"
+    headers = None
+    if isinstance(exc, e.MethodNotAllowed):
+        headers = {"allow": ", ".join(exc.allowed)}
+    body = {"statusCode": status, "body": {"status": code, "message": message}}
+    return Response(orjson.dumps(body), status, headers=headers, media_type=JSON)
+
+
+def unexpected_response(exc: BaseException) -> Response:
+    """Anything that is not a BurbleError: logged with its trace, answered without one."""
+    log.exception("unexpected error", exc_info=exc)
+    body = {
+        "statusCode": 500,
+        "body": {"status": "ERROR", "message": "The server could not complete the request"},
+    }
+    return Response(orjson.dumps(body), 500, media_type=JSON)

@@ -1,0 +1,304 @@
+"""Read `app.yaml`, check its shape and meaning, and build the immutable `AppDefinition`.
+
+Every problem is collected (not just the first) and located: file, line and the path inside
+the definition, like `types.Rental Unit.fields.price`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from burble.appdef.coerce import coerce_value
+from burble.appdef.model import (
+    AppDefinition,
+    AppSettings,
+    DataType,
+    Field,
+    FieldKind,
+    FieldType,
+    KeyStyle,
+    OptionSet,
+    api_name,
+    sanitize,
+)
+from burble.appdef.raw import RawAppDef, RawDataApi, RawField
+from burble.errors import AppDefError, BurbleError, Problem
+
+DEFINITION_FILE = "app.yaml"
+
+# Keys every thing has (bubble-wire.md §6); a field may not take one of these names.
+BUILTIN_KEYS = ("_id", "Created Date", "Modified Date", "Created By", "Slug")
+USER_RESERVED = ("email", "password", "authentication", "user_signed_up")
+
+_SCALAR_KINDS = {
+    "text": FieldKind.TEXT,
+    "number": FieldKind.NUMBER,
+    "numeric range": FieldKind.NUMBER_RANGE,
+    "date": FieldKind.DATE,
+    "date range": FieldKind.DATE_RANGE,
+    "yes/no": FieldKind.YES_NO,
+    "geographic address": FieldKind.ADDRESS,
+    "file": FieldKind.FILE,
+    "image": FieldKind.IMAGE,
+}
+
+MAX_IDENTIFIER = 63  # PostgreSQL's limit; SQLite has none, we keep one rule for both
+
+
+def identifier(prefix: str, name: str) -> str:
+    """A column/table name from a sanitized name, shortened with a hash when too long."""
+    ident = prefix + name
+    if len(ident) <= MAX_IDENTIFIER:
+        return ident
+    digest = hashlib.sha1(ident.encode()).hexdigest()[:10]
+    return ident[: MAX_IDENTIFIER - 11] + "_" + digest
+
+
+def load_app(directory: str | Path) -> AppDefinition:
+    """Load `<directory>/app.yaml`; raise `AppDefError` listing every problem."""
+    path = Path(directory) / DEFINITION_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AppDefError([Problem(f"no {DEFINITION_FILE} in {directory}", file=str(path))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AppDefError([Problem(f"cannot read the definition: {exc}", file=str(path))]) from None
+    return parse_app(text, str(path))
+
+
+def parse_app(text: str, filename: str = DEFINITION_FILE) -> AppDefinition:
+    definition, problems = _parse(text, filename)
+    if problems or definition is None:
+        raise AppDefError(problems)
+    return definition
+
+
+def check_app(text: str, filename: str = DEFINITION_FILE) -> list[Problem]:
+    """Every problem in the definition (empty when it is clean)."""
+    return _parse(text, filename)[1]
+
+
+def _parse(text: str, filename: str) -> tuple[AppDefinition | None, list[Problem]]:
+    yaml = YAML(typ="rt")
+    try:
+        tree = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        return None, [Problem(f"not valid YAML: {exc.problem}", file=filename, line=line)]
+    if not isinstance(tree, CommentedMap):
+        return None, [Problem("the definition must be a YAML mapping", file=filename, line=1)]
+    plain = _plain(tree)
+    try:
+        raw = RawAppDef.model_validate(plain)
+    except pydantic.ValidationError as exc:
+        return None, _pydantic_problems(exc.errors(), tree, filename)
+    resolver = _Resolver(tree, filename, text)
+    definition = resolver.resolve(raw)
+    return (None if resolver.problems else definition), resolver.problems
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, CommentedMap):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, CommentedSeq):
+        return [_plain(v) for v in node]
+    return node
+
+
+def locate(tree: Any, path: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of the deepest node of `path` found in the YAML tree."""
+    line: int | None = None
+    node = tree
+    for part in path:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+_UNION_TAGS = {"str", "bool", "int", "list[str]", "RawField", "RawDataApi", "RawOptionSet"}
+
+
+def _pydantic_problems(errors: list[Any], tree: Any, filename: str) -> list[Problem]:
+    """One problem per location; a union's alternatives are joined with "or"."""
+    by_path: dict[tuple[str | int, ...], list[str]] = {}
+    for err in errors:
+        loc = tuple(p for p in err["loc"] if p not in _UNION_TAGS)
+        message = f"unknown key '{loc[-1]}'" if err["type"] == "extra_forbidden" else err["msg"]
+        messages = by_path.setdefault(loc, [])
+        if message not in messages:
+            messages.append(message)
+    return [
+        Problem(" or ".join(msgs), file=filename, line=locate(tree, loc), path=_dotted(loc))
+        for loc, msgs in by_path.items()
+    ]
+
+
+class _Resolver:
+    def __init__(self, tree: Any, filename: str, text: str) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.text = text
+        self.problems: list[Problem] = []
+
+    def problem(self, message: str, *path: str | int) -> None:
+        self.problems.append(
+            Problem(message, file=self.filename, line=locate(self.tree, path), path=_dotted(path))
+        )
+
+    def resolve(self, raw: RawAppDef) -> AppDefinition:
+        option_sets = self._option_sets(raw)
+        type_names = set(raw.types) | {"User"}
+        for name in raw.types:
+            if name in option_sets:
+                self.problem(f"'{name}' is both a data type and an option set", "types", name)
+            if not name.strip():
+                self.problem("a data type needs a name", "types", name)
+        stub = AppDefinition.build(raw.name, AppSettings(), {}, option_sets)
+        types: dict[str, DataType] = {}
+        seen_api: dict[str, str] = {}
+        seen_tables: dict[str, str] = {}
+        ordered = ["User", *[n for n in raw.types if n != "User"]]
+        for name in ordered:
+            raw_type = raw.types.get(name)
+            fields = raw_type.fields if raw_type is not None else {}
+            dtype = self._data_type(name, fields, type_names, option_sets, stub)
+            other = seen_api.setdefault(dtype.api_name, name)
+            if other != name:
+                self.problem(
+                    f"'{name}' and '{other}' have the same API name '{dtype.api_name}'", "types", name
+                )
+            other = seen_tables.setdefault(dtype.table, name)
+            if other != name:
+                self.problem(f"'{name}' and '{other}' would share a table", "types", name)
+            types[name] = dtype
+        settings = self._settings(raw, types)
+        return AppDefinition.build(raw.name, settings, types, option_sets, self.text)
+
+    def _option_sets(self, raw: RawAppDef) -> dict[str, OptionSet]:
+        sets: dict[str, OptionSet] = {}
+        for name, value in raw.option_sets.items():
+            options = value if isinstance(value, list) else value.options
+            path = ("option_sets", name) if isinstance(value, list) else ("option_sets", name, "options")
+            if not options:
+                self.problem("an option set needs at least one option", *path)
+            seen: set[str] = set()
+            for i, option in enumerate(options):
+                if not option.strip():
+                    self.problem("an option needs a display text", *path, i)
+                if option in seen:
+                    self.problem(f"option '{option}' is listed twice", *path, i)
+                seen.add(option)
+            if name in ("User", *_SCALAR_KINDS):
+                self.problem(f"'{name}' cannot be an option set's name", "option_sets", name)
+            sets[name] = OptionSet(name, tuple(options))
+        return sets
+
+    def _field_type(
+        self, spelled: str, type_names: set[str], option_sets: dict[str, OptionSet]
+    ) -> FieldType | None:
+        text = " ".join(spelled.split())
+        is_list = False
+        if text.lower().startswith("list of "):
+            is_list = True
+            text = text[len("list of ") :]
+        candidates = [text]
+        if is_list:
+            candidates += [text[:-1]] if text.endswith("s") else []
+            candidates += [text[:-2]] if text.endswith("es") else []
+        for candidate in candidates:
+            kind = _SCALAR_KINDS.get(candidate.lower())
+            if kind is not None:
+                return FieldType(kind, is_list)
+            if candidate in type_names:
+                return FieldType(FieldKind.THING, is_list, candidate)
+            if candidate in option_sets:
+                return FieldType(FieldKind.OPTION, is_list, candidate)
+        return None
+
+    def _data_type(
+        self,
+        name: str,
+        raw_fields: dict[str, str | RawField],
+        type_names: set[str],
+        option_sets: dict[str, OptionSet],
+        stub: AppDefinition,
+    ) -> DataType:
+        is_user = name == "User"
+        reserved = BUILTIN_KEYS + (USER_RESERVED if is_user else ())
+        fields: list[Field] = []
+        id_keys: dict[str, str] = {}
+        columns: dict[str, str] = {}
+        for field_name, spec in raw_fields.items():
+            path = ("types", name, "fields", field_name)
+            long = spec if isinstance(spec, RawField) else RawField(type=spec)
+            if not field_name.strip():
+                self.problem("a field needs a name", *path)
+                continue
+            if field_name in reserved:
+                self.problem(f"'{field_name}' is a built-in field of every {name}", *path)
+                continue
+            ftype = self._field_type(long.type, type_names, option_sets)
+            if ftype is None:
+                self.problem(
+                    f"unknown field type '{long.type}': use a Bubble field type, "
+                    "a data type, an option set, or 'list of ...'",
+                    *path,
+                )
+                continue
+            id_key = sanitize(field_name) + "_" + ftype.id_suffix()
+            column = identifier("f_", id_key)
+            for seen, what in ((id_keys, id_key), (columns, column)):
+                other = seen.setdefault(what, field_name)
+                if other != field_name:
+                    self.problem(f"fields '{field_name}' and '{other}' have the same key '{what}'", *path)
+            default: object = None
+            if long.default is not None:
+                probe = Field(field_name, id_key, ftype, column)
+                try:
+                    default = coerce_value(probe, long.default, stub)
+                except BurbleError as exc:
+                    self.problem(f"default value: {exc.message}", *path, "default")
+            fields.append(Field(field_name, id_key, ftype, column, default))
+        table = "t_user" if is_user else identifier("t_", sanitize(name))
+        return DataType.build(name, table, tuple(fields), is_user=is_user)
+
+    def _settings(self, raw: RawAppDef, types: dict[str, DataType]) -> AppSettings:
+        data_api = raw.settings.data_api
+        if isinstance(data_api, RawDataApi):
+            enabled, expose = data_api.enabled, data_api.expose
+        else:
+            enabled, expose = data_api, []
+        for i, name in enumerate(expose):
+            if name not in types:
+                self.problem(f"unknown data type '{name}'", "settings", "data_api", "expose", i)
+        return AppSettings(
+            data_api=enabled,
+            exposed_types=frozenset(n for n in expose if n in types),
+            keys=KeyStyle(raw.settings.keys),
+            workflow_api=raw.settings.workflow_api,
+            max_list_length=raw.settings.max_list_length,
+        )
+
+
+__all__ = ["DEFINITION_FILE", "check_app", "load_app", "parse_app", "api_name"]

@@ -1,0 +1,178 @@
+"""The app definition as the rest of Burble sees it: resolved, validated, immutable."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+
+class FieldKind(enum.Enum):
+    """Bubble's field types. The value is the name used in the app definition."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    NUMBER_RANGE = "numeric range"
+    DATE = "date"
+    DATE_RANGE = "date range"
+    YES_NO = "yes/no"
+    ADDRESS = "geographic address"
+    FILE = "file"
+    IMAGE = "image"
+    THING = "thing"  # a reference to a data type (or User); `FieldType.target` names it
+    OPTION = "option"  # a value of an option set; `FieldType.target` names it
+
+
+# Bubble's internal type ids, used to build "fieldname_fieldtype" id keys (bubble-wire.md §1.4).
+_ID_SUFFIX = {
+    FieldKind.TEXT: "text",
+    FieldKind.NUMBER: "number",
+    FieldKind.NUMBER_RANGE: "number_range",
+    FieldKind.DATE: "date",
+    FieldKind.DATE_RANGE: "date_range",
+    FieldKind.YES_NO: "boolean",
+    FieldKind.ADDRESS: "geographic_address",
+    FieldKind.FILE: "file",
+    FieldKind.IMAGE: "image",
+}
+
+
+def sanitize(name: str) -> str:
+    """Lower-case, every run of other characters than letters and digits becomes `_`."""
+    return re.sub(r"[^a-z0-9]", "_", name.lower())
+
+
+def api_name(name: str) -> str:
+    """Bubble's typename/field-name rule: remove whitespace, lower-case (seed 004)."""
+    return re.sub(r"\s+", "", name).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldType:
+    kind: FieldKind
+    is_list: bool = False
+    target: str | None = None  # data type name (THING) or option set name (OPTION)
+
+    def id_suffix(self) -> str:
+        if self.kind is FieldKind.THING:
+            assert self.target is not None
+            base = "user" if self.target == "User" else "custom_" + sanitize(self.target)
+        elif self.kind is FieldKind.OPTION:
+            assert self.target is not None
+            base = "option_" + sanitize(self.target)
+        else:
+            base = _ID_SUFFIX[self.kind]
+        return "list_" + base if self.is_list else base
+
+    def describe(self) -> str:
+        """How the definition spells this type (`list of numbers`, `Rental Unit`)."""
+        one = self.target if self.kind in (FieldKind.THING, FieldKind.OPTION) else self.kind.value
+        assert one is not None
+        return f"list of {one}" if self.is_list else one
+
+    def item(self) -> FieldType:
+        return FieldType(self.kind, False, self.target)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A field of a data type. `name` is the display name; `id_key` is Bubble's id-style key."""
+
+    name: str
+    id_key: str
+    type: FieldType
+    column: str
+    default: object = None  # already coerced to the stored representation
+
+
+@dataclass(frozen=True, slots=True)
+class DataType:
+    name: str
+    table: str
+    fields: tuple[Field, ...]
+    is_user: bool = False
+    by_name: Mapping[str, Field] = field(default_factory=dict)
+    by_id_key: Mapping[str, Field] = field(default_factory=dict)
+    by_loose: Mapping[str, Field] = field(default_factory=dict)
+
+    @property
+    def api_name(self) -> str:
+        return api_name(self.name)
+
+    @staticmethod
+    def build(name: str, table: str, fields: tuple[Field, ...], is_user: bool = False) -> DataType:
+        by_loose: dict[str, Field] = {}
+        for f in fields:
+            by_loose.setdefault(api_name(f.name), f)
+        return DataType(
+            name=name,
+            table=table,
+            fields=fields,
+            is_user=is_user,
+            by_name=MappingProxyType({f.name: f for f in fields}),
+            by_id_key=MappingProxyType({f.id_key: f for f in fields}),
+            by_loose=MappingProxyType(by_loose),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSet:
+    name: str
+    options: tuple[str, ...]
+
+
+class KeyStyle(enum.Enum):
+    """Bubble's "Use field display instead of ID for key names" setting."""
+
+    DISPLAY = "display"
+    ID = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    data_api: bool = False
+    exposed_types: frozenset[str] = frozenset()
+    keys: KeyStyle = KeyStyle.DISPLAY
+    workflow_api: bool = False
+    max_list_length: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class AppDefinition:
+    name: str
+    settings: AppSettings
+    types: Mapping[str, DataType]
+    option_sets: Mapping[str, OptionSet]
+    source: str = ""  # the YAML text this was loaded from (stored with each deployed version)
+    _by_api_name: Mapping[str, DataType] = field(default_factory=dict)
+
+    @staticmethod
+    def build(
+        name: str,
+        settings: AppSettings,
+        types: Mapping[str, DataType],
+        option_sets: Mapping[str, OptionSet],
+        source: str = "",
+    ) -> AppDefinition:
+        by_api: dict[str, DataType] = {}
+        for t in types.values():
+            by_api.setdefault(t.api_name, t)  # "the first one that matches ... will be used"
+        return AppDefinition(
+            name=name,
+            settings=settings,
+            types=MappingProxyType(dict(types)),
+            option_sets=MappingProxyType(dict(option_sets)),
+            source=source,
+            _by_api_name=MappingProxyType(by_api),
+        )
+
+    def type_for_path(self, segment: str) -> DataType | None:
+        """The data type a URL segment names (case- and whitespace-insensitive)."""
+        return self._by_api_name.get(api_name(segment))
+
+    @staticmethod
+    def empty() -> AppDefinition:
+        """What Live serves before its first deploy: nothing."""
+        return AppDefinition.build("", AppSettings(), {}, {})

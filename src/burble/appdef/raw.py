@@ -1,0 +1,94 @@
+"""The app-definition file format as written by hand: the source of the published JSON Schema.
+
+These pydantic models check the *shape* of `app.yaml`; `burble.appdef.resolve` then checks
+meaning (that names refer to things that exist) and builds the immutable model.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RawField(_Strict):
+    """A field in long form. The short form is just the type: `price: number`."""
+
+    type: str = Field(
+        description="text, number, numeric range, date, date range, yes/no, geographic address, "
+        "file, image, the name of a data type or of User, the name of an option set, "
+        "or `list of <any of these>` (plural accepted: `list of images`)."
+    )
+    default: Any = Field(
+        default=None, description="Value a new thing gets when the field is not sent."
+    )
+    description: str | None = None
+
+
+class RawType(_Strict):
+    """A data type ("thing" type): its fields, by display name."""
+
+    fields: dict[str, str | RawField] = Field(default_factory=dict)
+    description: str | None = None
+
+
+class RawOptionSet(_Strict):
+    options: list[str] = Field(description="The options' display texts, in order.")
+    description: str | None = None
+
+
+class RawDataApi(_Strict):
+    enabled: bool = Field(default=True, description="This app exposes a Data API.")
+    expose: list[str] = Field(
+        default_factory=list,
+        description="Data types reachable through /obj (by name, `User` included). None by default.",
+    )
+
+
+class RawSettings(_Strict):
+    data_api: bool | RawDataApi = Field(
+        default=False,
+        description="The Data API: `false` (default, off), or `{expose: [Type, ...]}`.",
+    )
+    workflow_api: bool = Field(
+        default=False, description="Enable the Workflow API and backend workflows."
+    )
+    keys: Literal["display", "id"] = Field(
+        default="display",
+        description="Key names in the Data API: the fields' display names (`display`, Bubble's "
+        '"Use field display instead of ID for key names") or id keys like `price_number` (`id`).',
+    )
+    max_list_length: int = Field(
+        default=10_000,
+        ge=1,
+        le=100_000,
+        description="Most items a list field may hold; longer lists are refused (LIST_TOO_LONG).",
+    )
+
+
+class RawAppDef(_Strict):
+    """A Burble app definition (`app.yaml`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+        title="Burble app definition",
+    )
+
+    name: str = Field(min_length=1, description="The app's name.")
+    settings: RawSettings = Field(default_factory=RawSettings)
+    option_sets: dict[str, list[str] | RawOptionSet] = Field(default_factory=dict)
+    types: dict[str, RawType] = Field(
+        default_factory=dict,
+        description="Data types by name. `User` always exists; list it here to add fields to it.",
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema published in docs/app-definition.schema.json."""
+    return RawAppDef.model_json_schema()

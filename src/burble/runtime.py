@@ -1,0 +1,131 @@
+"""The running app: Live and Development environments over their databases, and the tokens.
+
+Live serves the last deployed definition (stored in Live's `burble_definitions`) on the Live
+database; Development serves the working definition (`app.yaml`) on its own database.
+Both schemas follow their definitions on open; `deploy` moves Live forward.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from burble.appdef.load import check_app, parse_app
+from burble.appdef.model import AppDefinition
+from burble.auth.tokens import TokenStore
+from burble.errors import AppDefError, Problem
+from burble.settings import Settings
+from burble.store import schema
+from burble.store.backend import Backend
+from burble.store.migrations import migrate
+from burble.store.postgres import PostgresBackend, PostgresPool
+from burble.store.sqlite import SQLiteBackend
+from burble.things.service import ThingService
+from burble.values import now_ms
+
+
+class Version(enum.Enum):
+    LIVE = "live"
+    TEST = "test"  # Development, served under /version-test/
+
+
+@dataclass
+class Environment:
+    version: Version
+    backend: Backend
+    definition: AppDefinition
+    things: ThingService
+
+    @staticmethod
+    def open(version: Version, backend: Backend, definition: AppDefinition) -> Environment:
+        schema.sync(backend, definition, label=_label(version))
+        creator = f"admin_user_{definition.name}_{version.value}"
+        return Environment(version, backend, definition, ThingService(backend, definition, creator))
+
+
+def _label(version: Version) -> str:
+    return "Live" if version is Version.LIVE else "Development"
+
+
+class Databases:
+    """The Live and Development backends for one app (opened once, closed once)."""
+
+    def __init__(self, settings: Settings, pool: PostgresPool | None = None) -> None:
+        self._owned_pool: PostgresPool | None = None
+        if settings.database_url:
+            if pool is None:
+                pool = self._owned_pool = PostgresPool(settings.database_url)
+            self._pool = pool
+            prefix = settings.schema_prefix
+            self.live: Backend = PostgresBackend(pool, f"{prefix}_live")
+            self.test: Backend = PostgresBackend(pool, f"{prefix}_test")
+        else:
+            self.live = SQLiteBackend(settings.data_dir / "live.sqlite")
+            self.test = SQLiteBackend(settings.data_dir / "test.sqlite")
+        migrate(self.live)
+        migrate(self.test)
+
+    def close(self) -> None:
+        self.live.close()
+        self.test.close()
+        if self._owned_pool is not None:
+            self._owned_pool.close()
+
+
+def deployed_definition(live: Backend) -> AppDefinition | None:
+    """The definition Live runs: the last one deployed, or None before the first deploy."""
+    table = live.dialect.table("burble_definitions")
+    with live.read() as tx:
+        row = tx.fetchone(f"SELECT source FROM {table} ORDER BY version DESC LIMIT 1")
+    return None if row is None else parse_app(row[0], "<deployed definition>")
+
+
+def deploy(databases: Databases, working: AppDefinition) -> int:
+    """Promote the working definition to Live: refuse on any problem, migrate, record."""
+    problems = check_app(working.source, "app.yaml") + schema.conflicts(
+        databases.live, working, "Live"
+    )
+    if problems:
+        raise AppDefError(problems)
+    schema.sync(databases.live, working, label="Live")
+    table = databases.live.dialect.table("burble_definitions")
+    with databases.live.write() as tx:
+        row = tx.fetchone(f"SELECT COALESCE(MAX(version), 0) FROM {table}")
+        version = int(row[0]) + 1 if row else 1
+        tx.execute(
+            f"INSERT INTO {table} (version, deployed_at, source) VALUES (?, ?, ?)",
+            [version, now_ms(), working.source],
+        )
+    return version
+
+
+def check_all(databases: Databases | None, text: str, filename: str) -> list[Problem]:
+    """Every problem: the definition itself, then its conflicts with both databases."""
+    problems = check_app(text, filename)
+    if problems or databases is None:
+        return problems
+    working = parse_app(text, filename)
+    return schema.conflicts(databases.test, working, "Development") + schema.conflicts(
+        databases.live, working, "Live"
+    )
+
+
+class Runtime:
+    """Both environments and the token store, as the HTTP layer uses them."""
+
+    def __init__(self, databases: Databases, working: AppDefinition) -> None:
+        self.databases = databases
+        self.tokens = TokenStore(databases.live)
+        self.test = Environment.open(Version.TEST, databases.test, working)
+        live_def = deployed_definition(databases.live) or AppDefinition.empty()
+        self.live = Environment.open(Version.LIVE, databases.live, live_def)
+
+    def environment(self, version: Version) -> Environment:
+        return self.live if version is Version.LIVE else self.test
+
+    def reload_live(self) -> None:
+        live_def = deployed_definition(self.databases.live) or AppDefinition.empty()
+        self.live = Environment.open(Version.LIVE, self.databases.live, live_def)
+
+    def close(self) -> None:
+        self.databases.close()

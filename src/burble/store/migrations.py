@@ -1,0 +1,85 @@
+"""Burble's own tables (schema records, tokens, deployed definitions), versioned migrations.
+
+Each migration runs once per database, in one transaction, under a lock so two processes
+starting together cannot both apply it. `{bigint}` is replaced by the dialect's type.
+"""
+
+from __future__ import annotations
+
+from burble.store.backend import Backend, Tx
+from burble.values import now_ms
+
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """CREATE TABLE {t:burble_schema_types} (
+                type_name TEXT PRIMARY KEY,
+                table_name TEXT NOT NULL
+            )""",
+            """CREATE TABLE {t:burble_schema_fields} (
+                type_name TEXT NOT NULL,
+                field_name TEXT NOT NULL,
+                field_type TEXT NOT NULL,
+                column_name TEXT NOT NULL,
+                removed INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (type_name, field_name)
+            )""",
+            """CREATE TABLE {t:burble_tokens} (
+                id TEXT PRIMARY KEY,
+                label TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at {bigint} NOT NULL,
+                revoked_at {bigint}
+            )""",
+            """CREATE TABLE {t:burble_definitions} (
+                version INTEGER PRIMARY KEY,
+                deployed_at {bigint} NOT NULL,
+                source TEXT NOT NULL
+            )""",
+        ),
+    ),
+)
+
+
+def _render(backend: Backend, sql: str) -> str:
+    d = backend.dialect
+    out = sql.replace("{bigint}", d.bigint_type())
+    while "{t:" in out:
+        start = out.index("{t:")
+        end = out.index("}", start)
+        out = out[:start] + d.table(out[start + 3 : end]) + out[end + 1 :]
+    return out
+
+
+def migrate(backend: Backend) -> list[int]:
+    """Apply every migration this database lacks; returns the versions applied."""
+    d = backend.dialect
+    applied: list[int] = []
+    with backend.write() as tx:
+        _lock(backend, tx)
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {d.table('burble_migrations')} "
+            f"(version INTEGER PRIMARY KEY, applied_at {d.bigint_type()} NOT NULL)"
+        )
+        done = {r[0] for r in tx.fetchall(f"SELECT version FROM {d.table('burble_migrations')}")}
+        for version, statements in MIGRATIONS:
+            if version in done:
+                continue
+            for statement in statements:
+                tx.execute(_render(backend, statement))
+            tx.execute(
+                f"INSERT INTO {d.table('burble_migrations')} (version, applied_at) VALUES (?, ?)",
+                [version, now_ms()],
+            )
+            applied.append(version)
+    return applied
+
+
+def _lock(backend: Backend, tx: Tx) -> None:
+    """Serialise migrations and schema changes across processes (SQLite's write lock does it)."""
+    if backend.dialect.name == "postgresql":
+        tx.fetchone("SELECT pg_advisory_xact_lock(hashtext(?))", ["burble:" + backend.describe()])
+
+
+lock_schema = _lock

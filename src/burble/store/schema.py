@@ -1,0 +1,158 @@
+"""Keep the tables in step with the app definition.
+
+New type → table; new field → column(s); removed field → column kept, hidden; a field whose
+type changed → a definition error (as in Bubble). What the database holds is recorded in
+`burble_schema_types` / `burble_schema_fields`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from burble.appdef.model import AppDefinition, DataType, Field, FieldKind
+from burble.errors import Problem, SchemaConflict
+from burble.store.backend import Backend, Dialect, Tx
+from burble.store.migrations import lock_schema
+
+
+def field_columns(dialect: Dialect, field: Field) -> list[tuple[str, str]]:
+    """(column, SQL type) pairs a field is stored in: three for an address, else one."""
+    ftype = field.type
+    if ftype.kind is FieldKind.ADDRESS and not ftype.is_list:
+        real = dialect.real_type()
+        return [
+            (field.column, "TEXT"),
+            (field.column + "__lat", real),
+            (field.column + "__lng", real),
+        ]
+    return [(field.column, dialect.column_type(ftype.kind, ftype.is_list))]
+
+
+def builtin_columns(dialect: Dialect, dtype: DataType) -> list[str]:
+    bigint = dialect.bigint_type()
+    cols = [
+        "_id TEXT PRIMARY KEY",
+        f"_created_date {bigint} NOT NULL",
+        f"_modified_date {bigint} NOT NULL",
+        "_created_by TEXT",
+        "_slug TEXT",
+    ]
+    if dtype.is_user:
+        cols += ["_email TEXT UNIQUE", "_password_hash TEXT"]
+    return cols
+
+
+@dataclass(frozen=True)
+class _Known:
+    field_type: str
+    removed: bool
+
+
+def _known_fields(tx: Tx, dialect: Dialect) -> dict[tuple[str, str], _Known]:
+    rows = tx.fetchall(
+        "SELECT type_name, field_name, field_type, removed FROM "
+        + dialect.table("burble_schema_fields")
+    )
+    return {(r[0], r[1]): _Known(r[2], bool(r[3])) for r in rows}
+
+
+def conflicts(backend: Backend, definition: AppDefinition, label: str = "") -> list[Problem]:
+    """Fields whose type differs from what this database already stores."""
+    with backend.read() as tx:
+        if not backend.dialect.table_exists(tx, "burble_schema_fields"):
+            return []
+        known = _known_fields(tx, backend.dialect)
+    return _conflicts(known, definition, label)
+
+
+def _conflicts(
+    known: dict[tuple[str, str], _Known], definition: AppDefinition, label: str
+) -> list[Problem]:
+    problems = []
+    where = f" in the {label} database" if label else ""
+    for dtype in definition.types.values():
+        for field in dtype.fields:
+            was = known.get((dtype.name, field.name))
+            if was is not None and not was.removed and was.field_type != field.type.describe():
+                problems.append(
+                    Problem(
+                        f"the type of field '{field.name}' changed from '{was.field_type}' to "
+                        f"'{field.type.describe()}'{where}; a field's type cannot change "
+                        "(add a new field instead)",
+                        path=f"types.{dtype.name}.fields.{field.name}",
+                    )
+                )
+    return problems
+
+
+def sync(backend: Backend, definition: AppDefinition, label: str = "") -> None:
+    """Bring the tables in line with `definition` in one transaction (or raise, changing nothing)."""
+    d = backend.dialect
+    with backend.write() as tx:
+        lock_schema(backend, tx)
+        known = _known_fields(tx, d)
+        problems = _conflicts(known, definition, label)
+        if problems:
+            raise SchemaConflict(problems)
+        tables = {r[0] for r in tx.fetchall("SELECT type_name FROM " + d.table("burble_schema_types"))}
+        for dtype in definition.types.values():
+            if dtype.name not in tables:
+                _create_table(tx, d, dtype)
+                tx.execute(
+                    f"INSERT INTO {d.table('burble_schema_types')} (type_name, table_name) "
+                    "VALUES (?, ?)",
+                    [dtype.name, dtype.table],
+                )
+            present = set()
+            for field in dtype.fields:
+                present.add(field.name)
+                was = known.get((dtype.name, field.name))
+                if was is None or (was.removed and was.field_type != field.type.describe()):
+                    if dtype.name in tables:
+                        for column, sql_type in field_columns(d, field):
+                            if not _has_column(tx, d, dtype.table, column):
+                                tx.execute(d.add_column_sql(dtype.table, column, sql_type))
+                    _record(tx, d, dtype, field, exists=was is not None)
+                elif was.removed:
+                    tx.execute(
+                        f"UPDATE {d.table('burble_schema_fields')} SET removed = 0 "
+                        "WHERE type_name = ? AND field_name = ?",
+                        [dtype.name, field.name],
+                    )
+            for (type_name, field_name), was in known.items():
+                if type_name == dtype.name and field_name not in present and not was.removed:
+                    tx.execute(
+                        f"UPDATE {d.table('burble_schema_fields')} SET removed = 1 "
+                        "WHERE type_name = ? AND field_name = ?",
+                        [type_name, field_name],
+                    )
+
+
+def _record(tx: Tx, d: Dialect, dtype: DataType, field: Field, exists: bool) -> None:
+    if exists:
+        tx.execute(
+            f"UPDATE {d.table('burble_schema_fields')} SET field_type = ?, column_name = ?, "
+            "removed = 0 WHERE type_name = ? AND field_name = ?",
+            [field.type.describe(), field.column, dtype.name, field.name],
+        )
+    else:
+        tx.execute(
+            f"INSERT INTO {d.table('burble_schema_fields')} "
+            "(type_name, field_name, field_type, column_name, removed) VALUES (?, ?, ?, ?, 0)",
+            [dtype.name, field.name, field.type.describe(), field.column],
+        )
+
+
+def _has_column(tx: Tx, d: Dialect, table: str, column: str) -> bool:
+    return column in d.columns(tx, table)
+
+
+def _create_table(tx: Tx, d: Dialect, dtype: DataType) -> None:
+    columns = builtin_columns(d, dtype)
+    for field in dtype.fields:
+        columns += [f"{d.quote(c)} {t}" for c, t in field_columns(d, field)]
+    tx.execute(f"CREATE TABLE IF NOT EXISTS {d.table(dtype.table)} ({', '.join(columns)})")
+    tx.execute(
+        f"CREATE INDEX IF NOT EXISTS {d.quote(dtype.table + '_created')} "
+        f"ON {d.table(dtype.table)} (_created_date, _id)"
+    )

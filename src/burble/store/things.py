@@ -1,0 +1,139 @@
+"""Reading and writing things: precompiled statements per data type, one backend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from burble.appdef.model import AppDefinition, DataType, Field, KeyStyle
+from burble.store.backend import Backend, Row, Tx
+from burble.store.codec import TypeCodec, column_names, db_values
+from burble.store.query import Search, search_sql
+
+
+@dataclass(frozen=True, slots=True)
+class NewThing:
+    """A thing to insert: its field values in stored form plus the built-ins."""
+
+    id: str
+    created_date: int
+    created_by: str | None
+    values: Mapping[Field, object]
+    email: str | None = None
+    password_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Row]
+    total: int
+
+
+class _TypeStatements:
+    def __init__(self, backend: Backend, dtype: DataType) -> None:
+        d = backend.dialect
+        self.codec = TypeCodec(d, dtype)
+        table = d.table(dtype.table)
+        self.get = f"SELECT {self.codec.select_list} FROM {table} WHERE _id = ?"
+        self.exists = f"SELECT 1 FROM {table} WHERE _id = ?"
+        self.delete = f"DELETE FROM {table} WHERE _id = ?"
+        self.table = table
+        self.all_field_columns = [c for f in dtype.fields for c in column_names(f)]
+
+
+class ThingStore:
+    """Things of one environment (Live or Development): one backend, one definition."""
+
+    def __init__(self, backend: Backend, definition: AppDefinition) -> None:
+        self.backend = backend
+        self.definition = definition
+        self._types = {name: _TypeStatements(backend, t) for name, t in definition.types.items()}
+
+    def codec(self, dtype: DataType) -> TypeCodec:
+        return self._types[dtype.name].codec
+
+    def to_json(self, dtype: DataType, row: Row, keys: KeyStyle) -> dict[str, Any]:
+        return self._types[dtype.name].codec.to_json(row, keys)
+
+    def get(self, tx: Tx, dtype: DataType, thing_id: str) -> Row | None:
+        return tx.fetchone(self._types[dtype.name].get, [thing_id])
+
+    def exists(self, tx: Tx, dtype: DataType, thing_id: str) -> bool:
+        return tx.fetchone(self._types[dtype.name].exists, [thing_id]) is not None
+
+    def search(self, tx: Tx, search: Search) -> Page:
+        st = self._types[search.dtype.name]
+        page_sql, count_sql, params = search_sql(
+            self.backend.dialect, st.codec.select_list, search
+        )
+        rows = tx.fetchall(page_sql, [*params, search.limit, search.cursor])
+        if search.cursor == 0 and len(rows) < search.limit:
+            total = len(rows)  # the whole result is on this page: no count needed
+        else:
+            row = tx.fetchone(count_sql, params)
+            total = int(row[0]) if row else 0
+        return Page(rows, total)
+
+    def insert_many(self, tx: Tx, dtype: DataType, things: Sequence[NewThing]) -> None:
+        """Insert things; every row names the same columns, so one statement serves all."""
+        if not things:
+            return
+        d = self.backend.dialect
+        st = self._types[dtype.name]
+        columns = ["_id", "_created_date", "_modified_date", "_created_by"]
+        if dtype.is_user:
+            columns += ["_email", "_password_hash"]
+        columns += st.all_field_columns
+        sql = (
+            f"INSERT INTO {st.table} ({', '.join(d.quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+        rows = []
+        for t in things:
+            row: list[object] = [t.id, t.created_date, t.created_date, t.created_by]
+            if dtype.is_user:
+                row += [t.email, t.password_hash]
+            for field in dtype.fields:
+                row += db_values(d, field, t.values.get(field))
+            rows.append(row)
+        if len(rows) == 1:
+            tx.execute(sql, rows[0])
+        else:
+            tx.executemany(sql, rows)
+
+    def update(
+        self,
+        tx: Tx,
+        dtype: DataType,
+        thing_id: str,
+        changes: Mapping[Field, object],
+        modified_date: int,
+        *,
+        replace: bool = False,
+        email: str | None = None,
+        password_hash: str | None = None,
+    ) -> bool:
+        """Change the listed fields (`replace`: and clear every other field). False if missing."""
+        d = self.backend.dialect
+        st = self._types[dtype.name]
+        sets = ["_modified_date = ?"]
+        params: list[object] = [modified_date]
+        fields = dtype.fields if replace else tuple(changes)
+        for field in fields:
+            for column, value in zip(
+                column_names(field), db_values(d, field, changes.get(field)), strict=True
+            ):
+                sets.append(f"{d.quote(column)} = ?")
+                params.append(value)
+        if email is not None:
+            sets.append("_email = ?")
+            params.append(email)
+        if password_hash is not None:
+            sets.append("_password_hash = ?")
+            params.append(password_hash)
+        params.append(thing_id)
+        return tx.execute(f"UPDATE {st.table} SET {', '.join(sets)} WHERE _id = ?", params) > 0
+
+    def delete(self, tx: Tx, dtype: DataType, thing_id: str) -> bool:
+        return tx.execute(self._types[dtype.name].delete, [thing_id]) > 0
