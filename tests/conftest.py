@@ -22,9 +22,7 @@ from burble.runtime import Databases, Runtime, deploy
 from burble.settings import Settings
 from burble.store.postgres import PostgresBackend, PostgresPool
 
-POSTGRES_URL = os.environ.get(
-    "BURBLE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("BURBLE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRED = os.environ.get("CI", "").lower() == "true"
 EXAMPLE = Path(__file__).parent.parent / "examples" / "rentals" / "app.yaml"
 

@@ -11,7 +11,9 @@ BASE = "/version-test/api/1.1/obj"
 
 def test_create_get_patch_put_delete(api: Api) -> None:
     c, h = api.client, api.auth
-    r = c.post(f"{BASE}/rentalunit", json={"name": "Loft", "price": "1200", "status": "Rented"}, headers=h)
+    r = c.post(
+        f"{BASE}/rentalunit", json={"name": "Loft", "price": "1200", "status": "Rented"}, headers=h
+    )
     assert r.status_code == 201
     body = r.json()
     assert body["status"] == "success"

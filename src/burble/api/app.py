@@ -69,7 +69,7 @@ def create_app(runtime: Runtime, max_body_bytes: int = 50 * 1024 * 1024) -> Star
             return await run_in_threadpool(handle, request, version, parts, raw)
         except BurbleError as exc:
             return error_response(exc)
-        except Exception as exc:  # noqa: BLE001 - never a stack trace to the client
+        except Exception as exc:
             return unexpected_response(exc)
 
     app = Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])

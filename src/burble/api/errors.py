@@ -44,7 +44,7 @@ JSON = "application/json"
 def _lookup(exc: e.BurbleError) -> tuple[int, str]:
     for cls in type(exc).__mro__:
         if cls in ERROR_TABLE:
-            return ERROR_TABLE[cls]  # type: ignore[index]
+            return ERROR_TABLE[cls]
     return 500, "ERROR"
 
 
@@ -65,8 +65,8 @@ def error_response(exc: e.BurbleError) -> Response:
     headers = None
     if isinstance(exc, e.MethodNotAllowed):
         headers = {"allow": ", ".join(exc.allowed)}
-    body = {"statusCode": status, "body": {"status": code, "message": message}}
-    return Response(orjson.dumps(body), status, headers=headers, media_type=JSON)
+    nested = {"statusCode": status, "body": {"status": code, "message": message}}
+    return Response(orjson.dumps(nested), status, headers=headers, media_type=JSON)
 
 
 def unexpected_response(exc: BaseException) -> Response:

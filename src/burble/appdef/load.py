@@ -67,7 +67,9 @@ def load_app(directory: str | Path) -> AppDefinition:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise AppDefError([Problem(f"no {DEFINITION_FILE} in {directory}", file=str(path))]) from None
+        raise AppDefError(
+            [Problem(f"no {DEFINITION_FILE} in {directory}", file=str(path))]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise AppDefError([Problem(f"cannot read the definition: {exc}", file=str(path))]) from None
     return parse_app(text, str(path))
@@ -186,7 +188,9 @@ class _Resolver:
             other = seen_api.setdefault(dtype.api_name, name)
             if other != name:
                 self.problem(
-                    f"'{name}' and '{other}' have the same API name '{dtype.api_name}'", "types", name
+                    f"'{name}' and '{other}' have the same API name '{dtype.api_name}'",
+                    "types",
+                    name,
                 )
             other = seen_tables.setdefault(dtype.table, name)
             if other != name:
@@ -199,7 +203,11 @@ class _Resolver:
         sets: dict[str, OptionSet] = {}
         for name, value in raw.option_sets.items():
             options = value if isinstance(value, list) else value.options
-            path = ("option_sets", name) if isinstance(value, list) else ("option_sets", name, "options")
+            path = (
+                ("option_sets", name)
+                if isinstance(value, list)
+                else ("option_sets", name, "options")
+            )
             if not options:
                 self.problem("an option set needs at least one option", *path)
             seen: set[str] = set()
@@ -271,7 +279,9 @@ class _Resolver:
             for seen, what in ((id_keys, id_key), (columns, column)):
                 other = seen.setdefault(what, field_name)
                 if other != field_name:
-                    self.problem(f"fields '{field_name}' and '{other}' have the same key '{what}'", *path)
+                    self.problem(
+                        f"fields '{field_name}' and '{other}' have the same key '{what}'", *path
+                    )
             default: object = None
             if long.default is not None:
                 probe = Field(field_name, id_key, ftype, column)
@@ -301,4 +311,4 @@ class _Resolver:
         )
 
 
-__all__ = ["DEFINITION_FILE", "check_app", "load_app", "parse_app", "api_name"]
+__all__ = ["DEFINITION_FILE", "api_name", "check_app", "load_app", "parse_app"]

@@ -12,6 +12,7 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from burble.auth.actor import ADMIN, Actor
@@ -41,7 +42,7 @@ class TokenNotFound(BurbleError):
 
 
 class TokenStore:
-    def __init__(self, backend: Backend, clock: callable = time.monotonic) -> None:  # type: ignore[valid-type]
+    def __init__(self, backend: Backend, clock: Callable[[], float] = time.monotonic) -> None:
         self._backend = backend
         self._table = backend.dialect.table("burble_tokens")
         self._cache: dict[str, tuple[float, Actor | None]] = {}
@@ -59,7 +60,7 @@ class TokenStore:
             )
         return info, token
 
-    def list(self) -> list[TokenInfo]:
+    def all(self) -> list[TokenInfo]:
         with self._backend.read() as tx:
             rows = tx.fetchall(
                 f"SELECT id, label, created_at, revoked_at FROM {self._table} ORDER BY created_at, id"

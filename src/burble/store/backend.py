@@ -69,7 +69,8 @@ class Dialect(Protocol):
 class Backend(Protocol):
     """A database. `read()` and `write()` each give one transaction."""
 
-    dialect: Dialect
+    @property
+    def dialect(self) -> Dialect: ...
 
     def read(self) -> AbstractContextManager[Tx]: ...
 

@@ -20,7 +20,9 @@ from burble.store.backend import Dialect
 ID_FIELD = Field("_id", "_id", FieldType(FieldKind.TEXT), "_id")
 CREATED_DATE = Field("Created Date", "Created Date", FieldType(FieldKind.DATE), "_created_date")
 MODIFIED_DATE = Field("Modified Date", "Modified Date", FieldType(FieldKind.DATE), "_modified_date")
-CREATED_BY = Field("Created By", "Created By", FieldType(FieldKind.THING, False, "User"), "_created_by")
+CREATED_BY = Field(
+    "Created By", "Created By", FieldType(FieldKind.THING, False, "User"), "_created_by"
+)
 SLUG = Field("Slug", "Slug", FieldType(FieldKind.TEXT), "_slug")
 BUILTIN_FIELDS = (ID_FIELD, CREATED_DATE, MODIFIED_DATE, CREATED_BY, SLUG)
 BUILTIN_COLUMNS = ("_id", "_created_date", "_modified_date", "_created_by", "_slug")
@@ -94,7 +96,7 @@ def _reader_for(dialect: Dialect, field: Field, index: int) -> _Reader:
     if ftype.is_list:
         item = _item_out(kind)
         decode = dialect.json_result
-        convert = lambda v: [item(x) for x in decode(v)]  # noqa: E731
+        convert = lambda v: [item(x) for x in decode(v)]  # type: ignore[attr-defined]  # noqa: E731
     elif kind is FieldKind.ADDRESS:
 
         def convert(v: Any) -> Any:

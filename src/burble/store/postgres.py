@@ -104,26 +104,26 @@ class _PostgresTx:
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         try:
-            return self._conn.execute(_placeholders(sql), params).rowcount  # type: ignore[arg-type]
+            return self._conn.execute(_placeholders(sql), params).rowcount
         except psycopg.Error as exc:
             raise _translate(exc) from exc
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         try:
             with self._conn.cursor() as cur:
-                cur.executemany(_placeholders(sql), rows)  # type: ignore[arg-type]
+                cur.executemany(_placeholders(sql), rows)
         except psycopg.Error as exc:
             raise _translate(exc) from exc
 
     def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         try:
-            return self._conn.execute(_placeholders(sql), params).fetchall()  # type: ignore[arg-type]
+            return self._conn.execute(_placeholders(sql), params).fetchall()
         except psycopg.Error as exc:
             raise _translate(exc) from exc
 
     def fetchone(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         try:
-            return self._conn.execute(_placeholders(sql), params).fetchone()  # type: ignore[arg-type]
+            return self._conn.execute(_placeholders(sql), params).fetchone()
         except psycopg.Error as exc:
             raise _translate(exc) from exc
 

@@ -93,12 +93,12 @@ def order_clause(dialect: Dialect, search: Search) -> str:
     return " ORDER BY " + ", ".join(terms)
 
 
-def search_sql(
-    dialect: Dialect, select_list: str, search: Search
-) -> tuple[str, str, list[object]]:
+def search_sql(dialect: Dialect, select_list: str, search: Search) -> tuple[str, str, list[object]]:
     """(page SQL, count SQL, params of the WHERE); the page SQL adds LIMIT ? OFFSET ?."""
     table = dialect.table(search.dtype.table)
     where, params = where_clause(dialect, search.constraints)
-    page = f"SELECT {select_list} FROM {table}{where}{order_clause(dialect, search)} LIMIT ? OFFSET ?"
+    page = (
+        f"SELECT {select_list} FROM {table}{where}{order_clause(dialect, search)} LIMIT ? OFFSET ?"
+    )
     count = f"SELECT COUNT(*) FROM {table}{where}"
     return page, count, params

@@ -94,7 +94,9 @@ def sync(backend: Backend, definition: AppDefinition, label: str = "") -> None:
         problems = _conflicts(known, definition, label)
         if problems:
             raise SchemaConflict(problems)
-        tables = {r[0] for r in tx.fetchall("SELECT type_name FROM " + d.table("burble_schema_types"))}
+        tables = {
+            r[0] for r in tx.fetchall("SELECT type_name FROM " + d.table("burble_schema_types"))
+        }
         for dtype in definition.types.values():
             if dtype.name not in tables:
                 _create_table(tx, d, dtype)

@@ -64,9 +64,7 @@ class ThingStore:
 
     def search(self, tx: Tx, search: Search) -> Page:
         st = self._types[search.dtype.name]
-        page_sql, count_sql, params = search_sql(
-            self.backend.dialect, st.codec.select_list, search
-        )
+        page_sql, count_sql, params = search_sql(self.backend.dialect, st.codec.select_list, search)
         rows = tx.fetchall(page_sql, [*params, search.limit, search.cursor])
         if search.cursor == 0 and len(rows) < search.limit:
             total = len(rows)  # the whole result is on this page: no count needed

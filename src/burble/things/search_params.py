@@ -68,9 +68,7 @@ def _truthy(raw: object) -> bool:
     return isinstance(raw, str) and raw.strip().lower() == "true"
 
 
-def parse_search(
-    params: Mapping[str, str], dtype: DataType, definition: AppDefinition
-) -> Search:
+def parse_search(params: Mapping[str, str], dtype: DataType, definition: AppDefinition) -> Search:
     limit = max(0, min(_int(params.get("limit"), MAX_LIMIT), MAX_LIMIT))
     cursor = max(0, _int(params.get("cursor"), 0))
     constraints = _constraints(params.get("constraints"), dtype, definition)
@@ -114,7 +112,9 @@ def _constraints(raw: str | None, dtype: DataType, definition: AppDefinition) ->
             raise BadRequest("Invalid constraints: each constraint must be a JSON object")
         key, kind = item.get("key"), item.get("constraint_type")
         if not isinstance(key, str) or not isinstance(kind, str):
-            raise BadRequest("Invalid constraints: each constraint needs a key and a constraint_type")
+            raise BadRequest(
+                "Invalid constraints: each constraint needs a key and a constraint_type"
+            )
         normalized = " ".join(kind.strip().lower().split())
         op = _OPS.get(normalized)
         if op is None:
@@ -129,9 +129,7 @@ def _constraints(raw: str | None, dtype: DataType, definition: AppDefinition) ->
         if value is None:
             continue  # "Constraints with an undefined value are ignored" (seed 004)
         if field.type.is_list:
-            raise BadRequest(
-                f"Constraint type '{kind}' cannot be used on list field {field.name}"
-            )
+            raise BadRequest(f"Constraint type '{kind}' cannot be used on list field {field.name}")
         if op in (Op.GREATER_THAN, Op.LESS_THAN) and field.type.kind not in _ORDERABLE:
             raise BadRequest(
                 f"Constraint type '{kind}' needs a text, number or date field; "

@@ -99,7 +99,9 @@ class ThingService:
             self._insert(tx, dtype, [thing])
         return thing.id
 
-    def bulk_create(self, actor: Actor, dtype: DataType, text: str) -> tuple[list[dict[str, str]], bool]:
+    def bulk_create(
+        self, actor: Actor, dtype: DataType, text: str
+    ) -> tuple[list[dict[str, str]], bool]:
         """One result line per input line; the valid lines are created together."""
         self._require_write(actor, "create")
         lines = text.rstrip("\r\n").split("\n") if text.strip() else []
@@ -130,7 +132,9 @@ class ThingService:
                 self._insert(tx, dtype, things)
         return results, all(r["status"] == "success" for r in results)
 
-    def modify(self, actor: Actor, dtype: DataType, thing_id: str, body: object, *, replace: bool) -> None:
+    def modify(
+        self, actor: Actor, dtype: DataType, thing_id: str, body: object, *, replace: bool
+    ) -> None:
         self._require_write(actor, "modify")
         parsed = self._parse_body(dtype, body)
         with self.backend.write() as tx:
@@ -231,9 +235,11 @@ class ThingService:
         seen: set[str] = set()
         with self.backend.read() as tx:
             for thing in things:
-                taken = thing.email in seen or tx.fetchone(
-                    f"SELECT 1 FROM {table} WHERE _email = ?", [thing.email]
-                ) is not None
+                taken = (
+                    thing.email in seen
+                    or tx.fetchone(f"SELECT 1 FROM {table} WHERE _email = ?", [thing.email])
+                    is not None
+                )
                 if taken:
                     i = results.index({"status": "success", "id": thing.id})
                     results[i] = {"status": "error", "message": self._email_taken().message}
