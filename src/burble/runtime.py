@@ -8,6 +8,9 @@ Both schemas follow their definitions on open; `deploy` moves Live forward.
 from __future__ import annotations
 
 import enum
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from burble.appdef.load import check_app, parse_app
@@ -80,6 +83,14 @@ def deployed_definition(live: Backend) -> AppDefinition | None:
     return None if row is None else parse_app(row[0], "<deployed definition>")
 
 
+def deployed_version(live: Backend) -> int:
+    """The number of the last deploy (0 before the first)."""
+    table = live.dialect.table("burble_definitions")
+    with live.read() as tx:
+        row = tx.fetchone(f"SELECT COALESCE(MAX(version), 0) FROM {table}")
+    return int(row[0]) if row else 0
+
+
 def deploy(databases: Databases, working: AppDefinition) -> int:
     """Promote the working definition to Live: refuse on any problem, migrate, record."""
     problems = check_app(working.source, "app.yaml") + schema.conflicts(
@@ -111,21 +122,50 @@ def check_all(databases: Databases | None, text: str, filename: str) -> list[Pro
 
 
 class Runtime:
-    """Both environments and the token store, as the HTTP layer uses them."""
+    """Both environments and the token store, as the HTTP layer uses them.
 
-    def __init__(self, databases: Databases, working: AppDefinition) -> None:
+    A running server notices a `burble deploy` made by another process: Live's deployed
+    version is re-read at most every `LIVE_CHECK_SECONDS`, and Live switches when it moved.
+    """
+
+    LIVE_CHECK_SECONDS = 2.0
+
+    def __init__(
+        self,
+        databases: Databases,
+        working: AppDefinition,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.databases = databases
         self.tokens = TokenStore(databases.live)
+        self._clock = clock
+        self._lock = threading.Lock()
         self.test = Environment.open(Version.TEST, databases.test, working)
-        live_def = deployed_definition(databases.live) or AppDefinition.empty()
-        self.live = Environment.open(Version.LIVE, databases.live, live_def)
+        self._live_version = deployed_version(databases.live)
+        self.live = self._open_live()
+        self._next_check = clock() + self.LIVE_CHECK_SECONDS
+
+    def _open_live(self) -> Environment:
+        live_def = deployed_definition(self.databases.live) or AppDefinition.empty()
+        return Environment.open(Version.LIVE, self.databases.live, live_def)
 
     def environment(self, version: Version) -> Environment:
-        return self.live if version is Version.LIVE else self.test
+        if version is Version.TEST:
+            return self.test
+        if self._clock() >= self._next_check:
+            self._refresh_live()
+        return self.live
 
-    def reload_live(self) -> None:
-        live_def = deployed_definition(self.databases.live) or AppDefinition.empty()
-        self.live = Environment.open(Version.LIVE, self.databases.live, live_def)
+    def _refresh_live(self) -> None:
+        with self._lock:
+            now = self._clock()
+            if now < self._next_check:
+                return
+            self._next_check = now + self.LIVE_CHECK_SECONDS
+            version = deployed_version(self.databases.live)
+            if version != self._live_version:
+                self.live = self._open_live()
+                self._live_version = version
 
     def close(self) -> None:
         self.databases.close()
