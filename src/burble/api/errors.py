@@ -34,6 +34,7 @@ ERROR_TABLE: dict[type[e.BurbleError], tuple[int, str]] = {
     e.MethodNotAllowed: (405, "ERROR"),
     e.NotDeployed: (404, "NOT_FOUND"),
     e.AppDefError: (500, "ERROR"),
+    e.SchemaConflict: (500, "ERROR"),
     e.StorageError: (500, "ERROR"),
     e.BurbleError: (500, "ERROR"),
 }
@@ -63,7 +64,7 @@ def error_response(exc: e.BurbleError) -> Response:
         log.error("internal error: %s", exc.message, exc_info=exc)
         message = "The server could not complete the request"
     headers = None
-    if isinstance(exc, e.MethodNotAllowed):
+    if isinstance(exc, e.MethodNotAllowed) and getattr(exc, "allowed", None):
         headers = {"allow": ", ".join(exc.allowed)}
     nested = {"statusCode": status, "body": {"status": code, "message": message}}
     return Response(orjson.dumps(nested), status, headers=headers, media_type=JSON)
