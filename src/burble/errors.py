@@ -48,10 +48,6 @@ class SchemaConflict(AppDefError):
     """The definition disagrees with the database it would run on (e.g. a changed field type)."""
 
 
-class NotDeployed(BurbleError):
-    """Live has never been deployed."""
-
-
 # --- Data API: finding types and things ---------------------------------------------------
 
 
@@ -119,6 +115,10 @@ class TooLarge(BurbleError):
 class InvalidToken(BurbleError):
     def __init__(self) -> None:
         super().__init__("Invalid or expired token")
+
+
+class TokenNotFound(BurbleError):
+    """No active token has this id or label."""
 
 
 class PermissionDenied(BurbleError):

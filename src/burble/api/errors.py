@@ -32,7 +32,7 @@ ERROR_TABLE: dict[type[e.BurbleError], tuple[int, str]] = {
     e.PermissionDenied: (401, "UNAUTHORIZED"),
     e.InvalidToken: (401, "UNAUTHORIZED"),
     e.MethodNotAllowed: (405, "ERROR"),
-    e.NotDeployed: (404, "NOT_FOUND"),
+    e.TokenNotFound: (404, "NOT_FOUND"),
     e.AppDefError: (500, "ERROR"),
     e.SchemaConflict: (500, "ERROR"),
     e.StorageError: (500, "ERROR"),

@@ -37,8 +37,15 @@ def _date_range(value: object) -> object:
     return list(values.parse_date_range(value))
 
 
+def _text(value: object) -> str:
+    text = values.parse_text(value)
+    if "\x00" in text:  # no database stores NUL in text; refuse it the same way everywhere
+        raise values.NotParseable("text")
+    return text
+
+
 _PARSERS: dict[FieldKind, Callable[[object], object]] = {
-    FieldKind.TEXT: values.parse_text,
+    FieldKind.TEXT: _text,
     FieldKind.NUMBER: values.parse_number,
     FieldKind.NUMBER_RANGE: _number_range,
     FieldKind.DATE: values.parse_date,

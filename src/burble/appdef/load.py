@@ -171,7 +171,10 @@ class _Resolver:
     def resolve(self, raw: RawAppDef) -> AppDefinition:
         option_sets = self._option_sets(raw)
         type_names = set(raw.types) | {"User"}
+        reserved = {k.lower() for k in _SCALAR_KINDS}
         for name in raw.types:
+            if name.strip().lower() in reserved:
+                self.problem(f"'{name}' is the name of a field type; choose another", "types", name)
             if name in option_sets:
                 self.problem(f"'{name}' is both a data type and an option set", "types", name)
             if not name.strip():
@@ -193,7 +196,7 @@ class _Resolver:
                     name,
                 )
             other = seen_tables.setdefault(dtype.table, name)
-            if other != name:
+            if other != name and seen_api[dtype.api_name] == name:
                 self.problem(f"'{name}' and '{other}' would share a table", "types", name)
             types[name] = dtype
         settings = self._settings(raw, types)
@@ -217,7 +220,7 @@ class _Resolver:
                 if option in seen:
                     self.problem(f"option '{option}' is listed twice", *path, i)
                 seen.add(option)
-            if name in ("User", *_SCALAR_KINDS):
+            if name == "User" or name.strip().lower() in _SCALAR_KINDS:
                 self.problem(f"'{name}' cannot be an option set's name", "option_sets", name)
             sets[name] = OptionSet(name, tuple(options))
         return sets
@@ -276,12 +279,13 @@ class _Resolver:
                 continue
             id_key = sanitize(field_name) + "_" + ftype.id_suffix()
             column = identifier("f_", id_key)
-            for seen, what in ((id_keys, id_key), (columns, column)):
-                other = seen.setdefault(what, field_name)
-                if other != field_name:
-                    self.problem(
-                        f"fields '{field_name}' and '{other}' have the same key '{what}'", *path
-                    )
+            other = id_keys.setdefault(id_key, field_name)
+            if other == field_name:
+                other = columns.setdefault(column, field_name)
+            if other != field_name:
+                self.problem(
+                    f"fields '{field_name}' and '{other}' have the same key '{id_key}'", *path
+                )
             default: object = None
             if long.default is not None:
                 probe = Field(field_name, id_key, ftype, column)

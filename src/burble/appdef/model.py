@@ -40,7 +40,7 @@ _ID_SUFFIX = {
 
 
 def sanitize(name: str) -> str:
-    """Lower-case, every run of other characters than letters and digits becomes `_`."""
+    """Lower-case; each character other than a letter or digit becomes `_` (`BA Ref #` → `ba_ref__`)."""
     return re.sub(r"[^a-z0-9]", "_", name.lower())
 
 

@@ -1,6 +1,6 @@
 """The app-definition file format as written by hand: the source of the published JSON Schema.
 
-These pydantic models check the *shape* of `app.yaml`; `burble.appdef.resolve` then checks
+These pydantic models check the *shape* of `app.yaml`; `burble.appdef.load` then checks
 meaning (that names refer to things that exist) and builds the immutable model.
 """
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from burble.auth.actor import ADMIN, Actor
-from burble.errors import BurbleError
+from burble.errors import TokenNotFound
 from burble.store.backend import Backend
 from burble.values import new_unique_id, now_ms
 
@@ -35,10 +35,6 @@ class TokenInfo:
     label: str
     created_at: int
     revoked_at: int | None
-
-
-class TokenNotFound(BurbleError):
-    pass
 
 
 class TokenStore:

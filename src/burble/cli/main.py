@@ -190,7 +190,8 @@ def token_list(app_dir: Path) -> None:
 @_APP_OPTION
 def token_revoke(id_or_label: str, app_dir: Path) -> None:
     """Revoke a token by id, or every active token with this label."""
-    from burble.auth.tokens import TokenNotFound, TokenStore
+    from burble.auth.tokens import TokenStore
+    from burble.errors import TokenNotFound
 
     databases, store = _tokens(app_dir)
     assert isinstance(store, TokenStore)

@@ -7,6 +7,7 @@ capped), `sort_field` (or `_random_sorting`), `descending` (any case),
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import orjson
@@ -19,6 +20,7 @@ from burble.store.query import Constraint, Op, Search, Sort
 from burble.things.keys import read_field
 
 MAX_LIMIT = 100
+MAX_OFFSET = 2**53  # larger cursors are clamped: they are past the end of any result
 RANDOM_SORT = "_random_sorting"
 
 _OPS = {
@@ -50,9 +52,12 @@ def _int(raw: str | None, default: int) -> int:
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(float(raw))
+        number = float(raw)
     except ValueError:
         raise BadRequest(f"Invalid number: {raw}") from None
+    if math.isnan(number):
+        raise BadRequest(f"Invalid number: {raw}")
+    return int(max(-MAX_OFFSET, min(number, MAX_OFFSET)))
 
 
 def _json(name: str, raw: str) -> object:

@@ -126,8 +126,13 @@ class ThingService:
             things.append(thing)
             results.append({"status": "success", "id": thing.id})
         if things:
-            self._check_bulk_emails(dtype, things, results)
-            things = [t for t in things if {"status": "success", "id": t.id} in results]
+            rejected = self._taken_emails(dtype, things)
+            if rejected:
+                message = self._email_taken().message
+                for i, result in enumerate(results):
+                    if result.get("id") in rejected:
+                        results[i] = {"status": "error", "message": message}
+                things = [t for t in things if t.id not in rejected]
             with self.backend.write() as tx:
                 self._insert(tx, dtype, things)
         return results, all(r["status"] == "success" for r in results)
@@ -224,24 +229,19 @@ class ThingService:
         except Conflict:
             raise self._email_taken() from None
 
-    def _check_bulk_emails(
-        self, dtype: DataType, things: list[NewThing], results: list[dict[str, str]]
-    ) -> None:
-        """Turn lines whose user email is taken (in the database or earlier in the request)
-        into error lines, so one duplicate does not fail the whole request."""
+    def _taken_emails(self, dtype: DataType, things: list[NewThing]) -> set[str]:
+        """Ids of new users whose email is taken (in the database or earlier in the request),
+        so one duplicate turns into one error line instead of failing the whole request."""
         if not dtype.is_user:
-            return
+            return set()
         table = self.backend.dialect.table(dtype.table)
-        seen: set[str] = set()
+        seen: set[str | None] = set()
+        rejected: set[str] = set()
         with self.backend.read() as tx:
             for thing in things:
-                taken = (
-                    thing.email in seen
-                    or tx.fetchone(f"SELECT 1 FROM {table} WHERE _email = ?", [thing.email])
-                    is not None
-                )
-                if taken:
-                    i = results.index({"status": "success", "id": thing.id})
-                    results[i] = {"status": "error", "message": self._email_taken().message}
-                assert thing.email is not None
+                if thing.email in seen or tx.fetchone(
+                    f"SELECT 1 FROM {table} WHERE _email = ?", [thing.email]
+                ):
+                    rejected.add(thing.id)
                 seen.add(thing.email)
+        return rejected
