@@ -150,9 +150,16 @@ def _pydantic_problems(errors: list[Any], tree: Any, filename: str) -> list[Prob
         messages = by_path.setdefault(loc, [])
         if message not in messages:
             messages.append(message)
+    # A union alternative's complaint is noise when a deeper error explains the same value
+    # (`{type: text, defualt: x}`: "unknown key 'defualt'", not also "should be a string").
+    deepest = [
+        loc for loc in by_path if not any(o != loc and o[: len(loc)] == loc for o in by_path)
+    ]
     return [
-        Problem(" or ".join(msgs), file=filename, line=locate(tree, loc), path=_dotted(loc))
-        for loc, msgs in by_path.items()
+        Problem(
+            " or ".join(by_path[loc]), file=filename, line=locate(tree, loc) or 1, path=_dotted(loc)
+        )
+        for loc in deepest
     ]
 
 

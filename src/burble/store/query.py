@@ -75,8 +75,19 @@ def where_clause(dialect: Dialect, constraints: tuple[Constraint, ...]) -> tuple
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
+# Kinds stored as text: compared and sorted byte-wise on every backend.
+_TEXT_STORED = {
+    FieldKind.TEXT,
+    FieldKind.OPTION,
+    FieldKind.ADDRESS,
+    FieldKind.FILE,
+    FieldKind.IMAGE,
+    FieldKind.THING,
+}
+
+
 def _comparable(dialect: Dialect, field: Field, col: str) -> str:
-    return dialect.text_sort(col) if field.type.kind is FieldKind.TEXT else col
+    return dialect.text_sort(col) if field.type.kind in _TEXT_STORED else col
 
 
 def order_clause(dialect: Dialect, search: Search) -> str:
