@@ -383,8 +383,8 @@ BAD_CONSTRAINTS = [
         "Unknown constraint type: sounds like",
     ),
     (
-        '[{"key": "name", "constraint_type": "text contains", "value": "x"}]',
-        "Constraint type 'text contains' is not supported yet",
+        '[{"key": "price", "constraint_type": "text contains", "value": "x"}]',
+        "Constraint type 'text contains' needs a text field; price is a number",
     ),
     (
         '[{"key": "name", "constraint_type": "equals", "value": "x"',  # malformed JSON
@@ -409,26 +409,24 @@ def test_bad_constraints_are_400(api: Api, units: dict[str, str]) -> None:
             assert body["body"]["message"] == message
 
 
-LATER = [
-    "not text contains",
-    "in",
-    "not in",
-    "contains",
-    "not contains",
-    "empty",
-    "not empty",
-    "geographic_search",
+WRONG_FIELD_TYPE = [
+    ("name", "contains", "a list field; name is a text"),
+    ("name", "empty", "a list field; name is a text"),
+    ("photos", "in", "a field that is not a list; photos is a list of image"),
+    ("price", "not text contains", "a text field; price is a number"),
+    ("name", "geographic_search", "a geographic address field; name is a text"),
+    ("status", "greater than", "a text, number or date field; status is a Unit Status"),
 ]
 
 
-def test_later_constraint_types_are_400(api: Api, units: dict[str, str]) -> None:
-    for kind in LATER:
-        constraint = {"key": "name", "constraint_type": kind, "value": ["x"]}
+def test_constraint_on_the_wrong_field_type_is_400(api: Api, units: dict[str, str]) -> None:
+    for key, kind, needs in WRONG_FIELD_TYPE:
+        constraint = {"key": key, "constraint_type": kind, "value": ["x"]}
         r = api.client.get(
             f"{BASE}/rentalunit", params={"constraints": json([constraint])}, headers=api.auth
         )
         body = assert_shape_a(r, 400, "ERROR")
-        assert body["body"]["message"] == f"Constraint type '{kind}' is not supported yet"
+        assert body["body"]["message"] == f"Constraint type '{kind}' needs {needs}"
 
 
 def test_constraint_type_case_and_spaces(api: Api, units: dict[str, str]) -> None:

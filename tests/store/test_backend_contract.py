@@ -85,7 +85,7 @@ def test_thing_store_crud_and_search(databases: Databases) -> None:
     with databases.test.read() as tx:
         page = store.search(
             tx,
-            Search(item, (Constraint(n, Op.GREATER_THAN, 1.0),), (Sort(n, True),), limit=2),
+            Search(item, (Constraint((n,), Op.GREATER_THAN, 1.0),), (Sort(n, True),), limit=2),
         )
         assert page.total == 3
         assert [store.to_json(item, r, definition.settings.keys)["n"] for r in page.rows] == [4, 3]  # type: ignore[attr-defined]

@@ -65,6 +65,36 @@ class Dialect(Protocol):
 
     def columns(self, tx: Tx, table: str) -> set[str]: ...
 
+    def row_key_columns(self) -> list[str]:
+        """The key columns every thing table starts with (`_id` is always unique)."""
+
+    def index_sql(self, table: str, name: str, columns: list[str], how: str) -> str | None:
+        """CREATE INDEX IF NOT EXISTS for columns, or None when this backend cannot index it.
+
+        `how`: "plain", "text" (one free-text column), "list" (one JSON-list column)."""
+
+    def sync_text_search(self, tx: Tx, table: str, columns: list[str]) -> None:
+        """Make the full-text index of `table` cover exactly `columns` (text fields)."""
+
+    def text_search_sql(self, table: str, columns: list[str], all_columns: list[str]) -> str:
+        """A condition (one `?`) true when every word is in `columns` (stemmed)."""
+
+    def text_search_param(self, columns: list[str], words: list[str]) -> object: ...
+
+    def list_contains_sql(self, column_sql: str, address: bool) -> str:
+        """A condition (one `?`) true when a JSON-list column holds the item."""
+
+    def list_contains_param(self, item: object, address: bool) -> object: ...
+
+    def distance_km_sql(self, lat_sql: str, lng_sql: str) -> str:
+        """Great-circle distance in km from an origin to the columns (see distance_km_params)."""
+
+    def distance_km_params(self, lat: float, lng: float) -> list[object]:
+        """The bound parameters `distance_km_sql` needs for this origin, in order."""
+
+    def setup_statements(self) -> list[str]:
+        """Statements run once per database before the migrations (idempotent)."""
+
 
 class Backend(Protocol):
     """A database. `read()` and `write()` each give one transaction."""

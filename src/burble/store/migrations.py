@@ -58,6 +58,8 @@ def migrate(backend: Backend) -> list[int]:
     applied: list[int] = []
     with backend.write() as tx:
         _lock(backend, tx)
+        for statement in d.setup_statements():
+            tx.execute(statement)
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {d.table('burble_migrations')} "
             f"(version INTEGER PRIMARY KEY, applied_at {d.bigint_type()} NOT NULL)"

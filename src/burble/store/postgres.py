@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -10,6 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from burble.appdef.load import identifier
 from burble.appdef.model import FieldKind
 from burble.errors import Conflict, StorageError
 from burble.store.backend import Row, Tx
@@ -21,6 +24,21 @@ _TYPES = {
     FieldKind.NUMBER_RANGE: "JSONB",
     FieldKind.DATE_RANGE: "JSONB",
 }
+
+
+def _fold_table() -> tuple[str, str]:
+    """Latin letters with diacritics (U+00C0–U+024F) and their plain ASCII letters."""
+    accented, plain = [], []
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = unicodedata.normalize("NFKD", char)[0]
+        if base != char and base.isascii() and base.isalpha():
+            accented.append(char)
+            plain.append(base)
+    return "".join(accented), "".join(plain)
+
+
+_ACCENTED, _PLAIN = _fold_table()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -80,6 +98,93 @@ class PostgresDialect:
             [self.schema, name],
         )
         return row is not None
+
+    @property
+    def _config(self) -> str:
+        return f"'{self.quote(self.schema)}.burble_english'::regconfig"
+
+    def _document(self, columns: list[str]) -> str:
+        text = " || ' ' || ".join(f"coalesce({self.quote(c)}, '')" for c in columns)
+        # Accents folded like SQLite's `remove_diacritics` (no extension needed).
+        return f"to_tsvector({self._config}, translate({text}, '{_ACCENTED}', '{_PLAIN}'))"
+
+    def row_key_columns(self) -> list[str]:
+        return ["_id TEXT PRIMARY KEY"]
+
+    def index_sql(self, table: str, name: str, columns: list[str], how: str) -> str | None:
+        # Free text can exceed a B-tree entry's size limit (~2.7 kB): hash it (equality only).
+        cols = ", ".join(self.quote(c) for c in columns)
+        using = {"text": " USING HASH", "list": " USING GIN"}.get(how, "")
+        if how == "list":
+            cols += " jsonb_path_ops"
+        return (
+            f"CREATE INDEX IF NOT EXISTS {self.quote(name)} ON {self.table(table)}{using} ({cols})"
+        )
+
+    def sync_text_search(self, tx: Tx, table: str, columns: list[str]) -> None:
+        # Index names carry a hash of their expression, so a changed expression gets a new
+        # index (and the stale one is dropped) instead of silently keeping the old one.
+        documents = [self._document([c]) for c in columns]
+        if len(columns) > 1:
+            documents.append(self._document(columns))
+        wanted = {
+            identifier(table + "__fts_", hashlib.sha1(doc.encode()).hexdigest()[:16]): doc
+            for doc in documents
+        }
+        rows = tx.fetchall(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = ? AND tablename = ?",
+            [self.schema, table],
+        )
+        for (name,) in rows:
+            if name.startswith(table + "__fts") and name not in wanted:
+                tx.execute(f"DROP INDEX {self.quote(self.schema)}.{self.quote(name)}")
+        for name, document in wanted.items():
+            tx.execute(
+                f"CREATE INDEX IF NOT EXISTS {self.quote(name)} ON {self.table(table)} "
+                f"USING GIN ({document})"
+            )
+
+    def text_search_sql(self, table: str, columns: list[str], all_columns: list[str]) -> str:
+        return f"{self._document(columns)} @@ plainto_tsquery({self._config}, ?)"
+
+    def text_search_param(self, columns: list[str], words: list[str]) -> object:
+        return " ".join(words)
+
+    def list_contains_sql(self, column_sql: str, address: bool) -> str:
+        return f"{column_sql} @> ?"
+
+    def list_contains_param(self, item: object, address: bool) -> object:
+        return Jsonb([{"address": item}] if address else [item])
+
+    def distance_km_sql(self, lat_sql: str, lng_sql: str) -> str:
+        return (
+            "(2 * 6371.0088 * asin(least(1.0, sqrt("
+            f"power(sin(radians({lat_sql} - ?) / 2), 2) + cos(radians(?)) * cos(radians({lat_sql}))"
+            f" * power(sin(radians({lng_sql} - ?) / 2), 2)))))"
+        )
+
+    def distance_km_params(self, lat: float, lng: float) -> list[object]:
+        return [lat, lat, lng]
+
+    def setup_statements(self) -> list[str]:
+        s = self.quote(self.schema)
+        # Stemmed English without stop words, so a search for "the" or "a" behaves like
+        # SQLite's porter tokenizer (which has none).
+        name = self.schema.replace("'", "''")
+        return [
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_ts_dict d JOIN pg_namespace n "
+            f"ON n.oid = d.dictnamespace WHERE n.nspname = '{name}' "
+            "AND d.dictname = 'burble_english_stem') THEN "
+            f"CREATE TEXT SEARCH DICTIONARY {s}.burble_english_stem "
+            "(TEMPLATE = snowball, Language = english); END IF; END $$",
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_ts_config c JOIN pg_namespace n "
+            f"ON n.oid = c.cfgnamespace WHERE n.nspname = '{name}' "
+            "AND c.cfgname = 'burble_english') THEN "
+            f"CREATE TEXT SEARCH CONFIGURATION {s}.burble_english (COPY = pg_catalog.english); "
+            f"ALTER TEXT SEARCH CONFIGURATION {s}.burble_english ALTER MAPPING FOR "
+            "asciiword, asciihword, hword_asciipart, word, hword, hword_part "
+            f"WITH {s}.burble_english_stem; END IF; END $$",
+        ]
 
     def columns(self, tx: Tx, table: str) -> set[str]:
         rows = tx.fetchall(

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from burble.appdef.load import identifier
 from burble.appdef.model import AppDefinition, DataType, Field, FieldKind
 from burble.errors import Problem, SchemaConflict
 from burble.store.backend import Backend, Dialect, Tx
+from burble.store.codec import column_names
 from burble.store.migrations import lock_schema
 
 
@@ -31,7 +33,7 @@ def field_columns(dialect: Dialect, field: Field) -> list[tuple[str, str]]:
 def builtin_columns(dialect: Dialect, dtype: DataType) -> list[str]:
     bigint = dialect.bigint_type()
     cols = [
-        "_id TEXT PRIMARY KEY",
+        *dialect.row_key_columns(),
         f"_created_date {bigint} NOT NULL",
         f"_modified_date {bigint} NOT NULL",
         "_created_by TEXT",
@@ -128,6 +130,7 @@ def sync(backend: Backend, definition: AppDefinition, label: str = "") -> None:
                         "WHERE type_name = ? AND field_name = ?",
                         [type_name, field_name],
                     )
+            _sync_indexes(tx, d, dtype)
 
 
 def _record(tx: Tx, d: Dialect, dtype: DataType, field: Field, exists: bool) -> None:
@@ -154,7 +157,31 @@ def _create_table(tx: Tx, d: Dialect, dtype: DataType) -> None:
     for field in dtype.fields:
         columns += [f"{d.quote(c)} {t}" for c, t in field_columns(d, field)]
     tx.execute(f"CREATE TABLE IF NOT EXISTS {d.table(dtype.table)} ({', '.join(columns)})")
-    tx.execute(
-        f"CREATE INDEX IF NOT EXISTS {d.quote(dtype.table + '_created')} "
-        f"ON {d.table(dtype.table)} (_created_date, _id)"
-    )
+    for column in ("_created_date", "_modified_date", "_created_by", "_slug"):
+        sql = d.index_sql(dtype.table, identifier(dtype.table + "__ix_", column), [column], "plain")
+        assert sql is not None
+        tx.execute(sql)
+
+
+def _sync_indexes(tx: Tx, d: Dialect, dtype: DataType) -> None:
+    """An index for every field a search may constrain or sort on, and the full-text index."""
+    for field in dtype.fields:
+        columns = column_names(field)
+        kind = field.type.kind
+        if field.type.is_list:
+            how, indexed = "list", columns[:1]
+        elif kind is FieldKind.ADDRESS:
+            how, indexed = "plain", columns[1:]  # (lat, lng) for the bounding-box prefilter
+        elif kind is FieldKind.TEXT:
+            how, indexed = "text", columns
+        else:
+            how, indexed = "plain", columns
+        sql = d.index_sql(dtype.table, identifier(dtype.table + "__ix_", columns[0]), indexed, how)
+        if sql is not None:
+            tx.execute(sql)
+    d.sync_text_search(tx, dtype.table, text_columns(dtype))
+
+
+def text_columns(dtype: DataType) -> list[str]:
+    """The columns of the text fields `text contains` searches (not lists)."""
+    return [f.column for f in dtype.fields if f.type.kind is FieldKind.TEXT and not f.type.is_list]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -13,6 +14,8 @@ import orjson
 from burble.appdef.model import FieldKind
 from burble.errors import Conflict, StorageError
 from burble.store.backend import Row, Tx
+
+EARTH_RADIUS_KM = 6371.0088
 
 _TYPES = {
     FieldKind.NUMBER: "REAL",
@@ -68,8 +71,83 @@ class SQLiteDialect:
     def columns(self, tx: Tx, table: str) -> set[str]:
         return {r[1] for r in tx.fetchall(f"PRAGMA table_info({self.quote(table)})")}
 
+    def row_key_columns(self) -> list[str]:
+        # An INTEGER PRIMARY KEY keeps rowids stable through VACUUM: the full-text index
+        # refers to rows by it.
+        return ["_seq INTEGER PRIMARY KEY", "_id TEXT NOT NULL UNIQUE"]
 
-def _translate(exc: sqlite3.Error) -> Exception:
+    def index_sql(self, table: str, name: str, columns: list[str], how: str) -> str | None:
+        if how == "list":
+            return None  # SQLite cannot index inside JSON arrays
+        cols = ", ".join(self.quote(c) for c in columns)
+        return f"CREATE INDEX IF NOT EXISTS {self.quote(name)} ON {self.table(table)} ({cols})"
+
+    def sync_text_search(self, tx: Tx, table: str, columns: list[str]) -> None:
+        fts = table + "__fts"
+        if self.table_exists(tx, fts):
+            have = [r[1] for r in tx.fetchall(f"PRAGMA table_info({self.quote(fts)})")]
+            if have == columns:
+                return
+            for suffix in ("ai", "ad", "au"):
+                tx.execute(f"DROP TRIGGER IF EXISTS {self.quote(fts + '_' + suffix)}")
+            tx.execute(f"DROP TABLE {self.quote(fts)}")
+        if not columns:
+            return
+        q = self.quote
+        cols = ", ".join(q(c) for c in columns)
+        new = ", ".join("new." + q(c) for c in columns)
+        old = ", ".join("old." + q(c) for c in columns)
+        tx.execute(
+            f"CREATE VIRTUAL TABLE {q(fts)} USING fts5({cols}, content={q(table)}, "
+            "content_rowid='_seq', tokenize='porter unicode61 remove_diacritics 2')"
+        )
+        insert = f"INSERT INTO {q(fts)} (rowid, {cols}) VALUES (new._seq, {new});"
+        delete = (
+            f"INSERT INTO {q(fts)} ({q(fts)}, rowid, {cols}) VALUES ('delete', old._seq, {old});"
+        )
+        tx.execute(f"CREATE TRIGGER {q(fts + '_ai')} AFTER INSERT ON {q(table)} BEGIN {insert} END")
+        tx.execute(f"CREATE TRIGGER {q(fts + '_ad')} AFTER DELETE ON {q(table)} BEGIN {delete} END")
+        tx.execute(
+            f"CREATE TRIGGER {q(fts + '_au')} AFTER UPDATE ON {q(table)} BEGIN {delete} {insert} END"
+        )
+        tx.execute(f"INSERT INTO {q(fts)} ({q(fts)}) VALUES ('rebuild')")
+
+    def text_search_sql(self, table: str, columns: list[str], all_columns: list[str]) -> str:
+        fts = self.quote(table + "__fts")
+        return f"_seq IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)"
+
+    def text_search_param(self, columns: list[str], words: list[str]) -> object:
+        terms = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+        cols = " ".join(self.quote(c) for c in columns)
+        return f"{{{cols}}} : ({terms})"
+
+    def list_contains_sql(self, column_sql: str, address: bool) -> str:
+        item = "json_extract(value, '$.address')" if address else "value"
+        return f"EXISTS (SELECT 1 FROM json_each({column_sql}) WHERE {item} = ?)"
+
+    def list_contains_param(self, item: object, address: bool) -> object:
+        return item
+
+    def distance_km_sql(self, lat_sql: str, lng_sql: str) -> str:
+        return f"burble_distance_km(?, ?, {lat_sql}, {lng_sql})"
+
+    def distance_km_params(self, lat: float, lng: float) -> list[object]:
+        return [lat, lng]
+
+    def setup_statements(self) -> list[str]:
+        return []
+
+
+def _distance_km(lat1: float, lng1: float, lat2: float | None, lng2: float | None) -> float | None:
+    if lat2 is None or lng2 is None:
+        return None
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _translate(exc: sqlite3.Error | OverflowError) -> Exception:
     if isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc):
         return Conflict(str(exc))
     return StorageError(f"SQLite: {exc}")
@@ -96,7 +174,7 @@ class _SQLiteTx:
     def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         try:
             return self._conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:
             raise _translate(exc) from exc
 
     def fetchone(self, sql: str, params: Sequence[object] = ()) -> Row | None:
@@ -130,6 +208,7 @@ class SQLiteBackend:
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.create_function("burble_distance_km", 4, _distance_km, deterministic=True)
         with self._registry:
             self._all.append(conn)
         return conn

@@ -10,6 +10,7 @@ from burble.appdef.model import AppDefinition, DataType, Field, KeyStyle
 from burble.store.backend import Backend, Row, Tx
 from burble.store.codec import TypeCodec, column_names, db_values
 from burble.store.query import Search, search_sql
+from burble.store.schema import text_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class _TypeStatements:
         self.delete = f"DELETE FROM {table} WHERE _id = ?"
         self.table = table
         self.all_field_columns = [c for f in dtype.fields for c in column_names(f)]
+        self.text_columns = text_columns(dtype)
 
 
 class ThingStore:
@@ -64,8 +66,10 @@ class ThingStore:
 
     def search(self, tx: Tx, search: Search) -> Page:
         st = self._types[search.dtype.name]
-        page_sql, count_sql, params = search_sql(self.backend.dialect, st.codec.select_list, search)
-        rows = tx.fetchall(page_sql, [*params, search.limit, search.cursor])
+        page_sql, page_params, count_sql, params = search_sql(
+            self.backend.dialect, st.codec.select_list, search, st.text_columns
+        )
+        rows = tx.fetchall(page_sql, [*page_params, search.limit, search.cursor])
         if search.cursor == 0 and len(rows) < search.limit:
             total = len(rows)  # the whole result is on this page: no count needed
         else:
