@@ -135,11 +135,7 @@ def test_sql_search_equals_python_filter(
     )
     with backend.read() as tx:
         page = store.search(tx, search)
-    got = {row[1] for row in page.rows}  # row[0] is _seq on SQLite, _id elsewhere
-    got = {
-        row[[i for i, c in enumerate(store.codec(dtype).columns) if c == "_id"][0]]
-        for row in page.rows
-    }
+    got = {row[0] for row in page.rows}  # the select list starts with _id
     expected = {
         ids[i]
         for i, thing in enumerate(things)

@@ -195,6 +195,8 @@ class _Resolver:
             raw_type = raw.types.get(name)
             fields = raw_type.fields if raw_type is not None else {}
             dtype = self._data_type(name, fields, type_names, option_sets, stub)
+            if raw_type is not None and raw_type.indexes:
+                dtype = self._with_indexes(dtype, raw_type.indexes)
             other = seen_api.setdefault(dtype.api_name, name)
             if other != name:
                 self.problem(
@@ -304,6 +306,24 @@ class _Resolver:
         table = "t_user" if is_user else identifier("t_", sanitize(name))
         return DataType.build(name, table, tuple(fields), is_user=is_user)
 
+    def _with_indexes(self, dtype: DataType, indexes: list[list[str]]) -> DataType:
+        built: list[tuple[Field, ...]] = []
+        for i, names in enumerate(indexes):
+            path = ("types", dtype.name, "indexes", i)
+            fields = []
+            for j, name in enumerate(names):
+                field = dtype.by_name.get(name)
+                if field is None:
+                    self.problem(f"unknown field '{name}'", *path, j)
+                elif field.type.is_list:
+                    self.problem(f"list field '{name}' cannot be in a multi-field index", *path, j)
+                else:
+                    fields.append(field)
+            if not names:
+                self.problem("an index needs at least one field", *path)
+            built.append(tuple(fields))
+        return DataType.build(dtype.name, dtype.table, dtype.fields, dtype.is_user, tuple(built))
+
     def _settings(self, raw: RawAppDef, types: dict[str, DataType]) -> AppSettings:
         data_api = raw.settings.data_api
         if isinstance(data_api, RawDataApi):
@@ -319,6 +339,7 @@ class _Resolver:
             keys=KeyStyle(raw.settings.keys),
             workflow_api=raw.settings.workflow_api,
             max_list_length=raw.settings.max_list_length,
+            max_search_offset=raw.settings.max_search_offset,
         )
 
 

@@ -93,6 +93,7 @@ class DataType:
     table: str
     fields: tuple[Field, ...]
     is_user: bool = False
+    indexes: tuple[tuple[Field, ...], ...] = ()
     by_name: Mapping[str, Field] = field(default_factory=dict)
     by_id_key: Mapping[str, Field] = field(default_factory=dict)
     by_loose: Mapping[str, Field] = field(default_factory=dict)
@@ -102,7 +103,13 @@ class DataType:
         return api_name(self.name)
 
     @staticmethod
-    def build(name: str, table: str, fields: tuple[Field, ...], is_user: bool = False) -> DataType:
+    def build(
+        name: str,
+        table: str,
+        fields: tuple[Field, ...],
+        is_user: bool = False,
+        indexes: tuple[tuple[Field, ...], ...] = (),
+    ) -> DataType:
         by_loose: dict[str, Field] = {}
         for f in fields:
             by_loose.setdefault(api_name(f.name), f)
@@ -111,6 +118,7 @@ class DataType:
             table=table,
             fields=fields,
             is_user=is_user,
+            indexes=indexes,
             by_name=MappingProxyType({f.name: f for f in fields}),
             by_id_key=MappingProxyType({f.id_key: f for f in fields}),
             by_loose=MappingProxyType(by_loose),
@@ -137,6 +145,7 @@ class AppSettings:
     keys: KeyStyle = KeyStyle.DISPLAY
     workflow_api: bool = False
     max_list_length: int = 10_000
+    max_search_offset: int = 50_000
 
 
 @dataclass(frozen=True, slots=True)

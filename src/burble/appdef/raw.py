@@ -33,6 +33,11 @@ class RawType(_Strict):
     """A data type ("thing" type): its fields, by display name."""
 
     fields: dict[str, str | RawField] = Field(default_factory=dict)
+    indexes: list[list[str]] = Field(
+        default_factory=list,
+        description="Extra multi-field indexes, e.g. `[[city, price]]` for searches that "
+        "constrain city and sort by price (every field already has its own index).",
+    )
     description: str | None = None
 
 
@@ -61,6 +66,13 @@ class RawSettings(_Strict):
         default="display",
         description="Key names in the Data API: the fields' display names (`display`, Bubble's "
         '"Use field display instead of ID for key names") or id keys like `price_number` (`id`).',
+    )
+    max_search_offset: int = Field(
+        default=50_000,
+        ge=100,
+        le=100_000_000,
+        description="Deepest a search may page (cursor + limit), as Bubble's 50,000 cap: "
+        "beyond it a search returns no things but still counts the remaining ones.",
     )
     max_list_length: int = Field(
         default=10_000,

@@ -179,6 +179,12 @@ def _sync_indexes(tx: Tx, d: Dialect, dtype: DataType) -> None:
         sql = d.index_sql(dtype.table, identifier(dtype.table + "__ix_", columns[0]), indexed, how)
         if sql is not None:
             tx.execute(sql)
+    for fields in dtype.indexes:
+        columns = [c for f in fields for c in column_names(f)]
+        name = identifier(dtype.table + "__cx_", "_".join(columns))
+        sql = d.index_sql(dtype.table, name, columns, "plain")
+        if sql is not None:
+            tx.execute(sql)
     d.sync_text_search(tx, dtype.table, text_columns(dtype))
 
 

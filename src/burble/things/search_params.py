@@ -93,6 +93,8 @@ def parse_search(
 ) -> Search:
     limit = max(0, min(_int(params.get("limit"), MAX_LIMIT), MAX_LIMIT))
     cursor = max(0, _int(params.get("cursor"), 0))
+    # Bubble's offset cap: past it, no things (but `remaining` still counts them).
+    limit = min(limit, max(0, definition.settings.max_search_offset - cursor))
     constraints = _constraints(params.get("constraints"), dtype, definition, geocode)
     reference = (params.get("geo_reference") or "").strip()
     sorts: list[Sort] = []
