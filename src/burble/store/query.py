@@ -10,9 +10,9 @@ import enum
 from dataclasses import dataclass
 
 from burble.appdef.model import DataType, Field, FieldKind
+from burble.geo.distance import bounding_box
 from burble.store.backend import Dialect
 from burble.store.codec import CREATED_DATE, column_names, db_values
-from burble.store.geo_box import bounding_boxes
 
 
 class Op(enum.Enum):
@@ -152,9 +152,9 @@ class _Where:
         assert isinstance(value, GeoCircle)
         lat, lng = self.d.quote(cols[1]), self.d.quote(cols[2])
         boxes = []
-        for min_lat, max_lat, min_lng, max_lng in bounding_boxes(
+        for min_lat, max_lat, min_lng, max_lng in bounding_box(
             value.lat, value.lng, value.range_km
-        ):
+        ).parts():
             boxes.append(f"({lat} BETWEEN ? AND ? AND {lng} BETWEEN ? AND ?)")
             self.params += [min_lat, max_lat, min_lng, max_lng]
         self.params += [*self.d.distance_km_params(value.lat, value.lng), value.range_km]
