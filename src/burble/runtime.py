@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from burble.appdef.load import check_app, parse_app
 from burble.appdef.model import AppDefinition
 from burble.auth.tokens import TokenStore
-from burble.errors import AppDefError, Problem
-from burble.settings import Settings
+from burble.errors import AppDefError, BurbleError, Problem
+from burble.files.store import FileStore, LocalFileStore
+from burble.geo import Geocoder, make_geocoder
+from burble.settings import DEFAULT_MAX_UPLOAD_BYTES, Settings
 from burble.store import schema
 from burble.store.backend import Backend
 from burble.store.migrations import migrate
@@ -40,10 +42,25 @@ class Environment:
     things: ThingService
 
     @staticmethod
-    def open(version: Version, backend: Backend, definition: AppDefinition) -> Environment:
+    def open(
+        version: Version,
+        backend: Backend,
+        definition: AppDefinition,
+        files: FileStore | None = None,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        geocoder: Geocoder | None = None,
+    ) -> Environment:
         schema.sync(backend, definition, label=_label(version))
         creator = f"admin_user_{definition.name}_{version.value}"
-        return Environment(version, backend, definition, ThingService(backend, definition, creator))
+        things = ThingService(
+            backend,
+            definition,
+            creator,
+            files=files,
+            max_upload_bytes=max_upload_bytes,
+            geocoder=geocoder,
+        )
+        return Environment(version, backend, definition, things)
 
 
 def _label(version: Version) -> str:
@@ -54,6 +71,7 @@ class Databases:
     """The Live and Development backends for one app (opened once, closed once)."""
 
     def __init__(self, settings: Settings, pool: PostgresPool | None = None) -> None:
+        self.settings = settings
         self._owned_pool: PostgresPool | None = None
         if settings.database_url:
             if pool is None:
@@ -140,14 +158,28 @@ class Runtime:
         self.tokens = TokenStore(databases.live)
         self._clock = clock
         self._lock = threading.Lock()
-        self.test = Environment.open(Version.TEST, databases.test, working)
+        settings = databases.settings
+        self.files: dict[Version, FileStore] = {
+            Version.LIVE: LocalFileStore(settings.files_dir / "live", settings.public_url, ""),
+            Version.TEST: LocalFileStore(
+                settings.files_dir / "test", settings.public_url, "/version-test"
+            ),
+        }
+        self._max_upload_bytes = settings.max_upload_bytes
+        self.geocoder = make_geocoder_from(settings)
+        self.test = self._open(Version.TEST, databases.test, working)
         self._live_version = deployed_version(databases.live)
         self.live = self._open_live()
         self._next_check = clock() + self.LIVE_CHECK_SECONDS
 
     def _open_live(self) -> Environment:
         live_def = deployed_definition(self.databases.live) or AppDefinition.empty()
-        return Environment.open(Version.LIVE, self.databases.live, live_def)
+        return self._open(Version.LIVE, self.databases.live, live_def)
+
+    def _open(self, version: Version, backend: Backend, definition: AppDefinition) -> Environment:
+        return Environment.open(
+            version, backend, definition, self.files[version], self._max_upload_bytes, self.geocoder
+        )
 
     def environment(self, version: Version) -> Environment:
         if version is Version.TEST:
@@ -168,4 +200,23 @@ class Runtime:
                 self._live_version = version
 
     def close(self) -> None:
+        close = getattr(self.geocoder, "close", None)
+        if close is not None:
+            close()
         self.databases.close()
+
+
+def make_geocoder_from(settings: Settings) -> Geocoder | None:
+    """The geocoder the settings name (`BURBLE_GEOCODER`); None for "none"."""
+    if settings.geocoder == "none":
+        return None
+    options: dict[str, object] = {}
+    if settings.geocoder in ("google", "nominatim"):
+        if settings.geocoder_url:
+            options["url"] = settings.geocoder_url
+        if settings.geocoder_key:
+            options["api_key"] = settings.geocoder_key
+    try:
+        return make_geocoder(settings.geocoder, **options)
+    except (ValueError, TypeError) as exc:
+        raise BurbleError(f"BURBLE_GEOCODER: {exc}") from None

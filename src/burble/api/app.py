@@ -3,6 +3,7 @@
 Routes: `/api/1.1/...` (Live; also `/version-live/api/1.1/...`) and
 `/version-test/api/1.1/...` (Development). Duplicate slashes and a trailing slash are
 tolerated (bubble-wire.md §1.1). Synchronous work (database, token lookup) runs in a thread.
+Uploaded files: `/fileupload/f<id>/<name>` and `/version-test/fileupload/...` (`api.files`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from burble.api import data_api
+from burble.api import data_api, files
 from burble.api.auth import resolve_actor
 from burble.api.errors import error_response, unexpected_response
 from burble.errors import BurbleError, RouteNotFound, TooLarge
@@ -62,6 +63,11 @@ def create_app(runtime: Runtime, max_body_bytes: int = 50 * 1024 * 1024) -> Star
 
     async def endpoint(request: Request) -> Response:
         try:
+            # --- file uploads: /[version-test/]fileupload/f<id>/<name> (burble.api.files) ---
+            file_route = files.match(request.url.path)
+            if file_route is not None:
+                return await files.serve(runtime, file_route, request)
+            # --- end file uploads ---
             version, parts = parse_path(request.url.path)
             raw = b""
             if request.method in _WITH_BODY:

@@ -12,6 +12,9 @@ import orjson
 from starlette.responses import Response
 
 from burble import errors as e
+from burble.connector.client import ConnectorError, ConnectorTimeout
+from burble.files.uploads import UploadInvalid
+from burble.geo.geocoder import GeocodingFailed
 
 log = logging.getLogger("burble.api")
 
@@ -25,6 +28,10 @@ ERROR_TABLE: dict[type[e.BurbleError], tuple[int, str]] = {
     e.UnrecognizedField: (400, "ERROR"),
     e.InvalidData: (400, "INVALID_DATA"),
     e.InvalidValue: (400, "INVALID_DATA"),
+    UploadInvalid: (400, "INVALID_DATA"),  # defined in burble.files.uploads
+    GeocodingFailed: (502, "ERROR"),  # the geocoding service failed (burble.geo)
+    ConnectorTimeout: (504, "ERROR"),  # an outbound call timed out (burble.connector)
+    ConnectorError: (502, "ERROR"),
     e.MissingData: (400, "MISSING_DATA"),
     e.ListTooLong: (400, "LIST_TOO_LONG"),
     e.Conflict: (400, "ERROR"),
@@ -60,7 +67,9 @@ def error_response(exc: e.BurbleError) -> Response:
         }
         return Response(orjson.dumps(body), status, media_type=JSON)
     message = exc.message
-    if status >= 500:
+    if status in (502, 504):  # an outside service failed; its message is safe to show
+        log.warning("upstream error: %s", exc.message)
+    elif status >= 500:
         log.error("internal error: %s", exc.message, exc_info=exc)
         message = "The server could not complete the request"
     headers = None

@@ -102,8 +102,9 @@ def serve(directory: Path, host: str, port: int) -> None:
     from burble.api.app import create_app
     from burble.runtime import Runtime
 
-    settings = Settings.from_env(directory)
     try:
+        # Uploaded files' URLs start with BURBLE_PUBLIC_URL, else this server's address.
+        settings = Settings.from_env(directory, listen=(host, port))
         working = load_app(directory)
         runtime = Runtime(Databases(settings), working)
     except AppDefError as exc:
@@ -116,6 +117,8 @@ def serve(directory: Path, host: str, port: int) -> None:
     click.echo(f"Burble serving '{working.name}' ({runtime.databases.live.describe()})")
     click.echo(f"  Live:        {base}/api/1.1/")
     click.echo(f"  Development: {base}/version-test/api/1.1/")
+    files = settings.public_url
+    click.echo(f"  Files:       {files}/fileupload/ and {files}/version-test/fileupload/")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:

@@ -66,6 +66,7 @@ coordinates (GeoNames' point for the city: its centre or town hall, not the stre
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -164,6 +165,7 @@ def _load_cities(min_population: int, alternates_from: int) -> list[_Record]:
     return records
 
 
+@functools.lru_cache(maxsize=4)  # the data never changes: every geocoder shares one index
 def _build(min_population: int, alternates_from: int) -> _Index:
     records = _load_cities(min_population, alternates_from)
     names: dict[str, int | tuple[int, ...]] = {}

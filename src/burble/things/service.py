@@ -16,7 +16,7 @@ import orjson
 
 from burble import values
 from burble.appdef.coerce import coerce_value
-from burble.appdef.model import AppDefinition, DataType, Field
+from burble.appdef.model import AppDefinition, DataType, Field, FieldKind
 from burble.auth.actor import Actor
 from burble.auth.passwords import hash_password
 from burble.errors import (
@@ -28,9 +28,13 @@ from burble.errors import (
     PermissionDenied,
     ThingNotFound,
 )
+from burble.files.store import FileStore
+from burble.files.uploads import DEFAULT_MAX_UPLOAD_BYTES, Upload, UploadInvalid, parse_upload
+from burble.geo.geocoder import Geocoder
 from burble.store.backend import Backend
 from burble.store.things import NewThing, ThingStore
 from burble.things.keys import write_field
+from burble.things.references import check_references, missing_references, reference_message
 from burble.things.search_params import parse_search
 
 MAX_BULK_LINES = 1000
@@ -61,8 +65,14 @@ class ThingService:
         definition: AppDefinition,
         admin_creator: str,
         clock: Callable[[], int] = values.now_ms,
+        files: FileStore | None = None,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        geocoder: Geocoder | None = None,
     ) -> None:
         self.definition = definition
+        self._geocoder = geocoder  # None: address texts are stored without coordinates
+        self.files = files  # None: upload objects are refused (values are URLs only)
+        self._max_upload_bytes = max_upload_bytes
         self.store = ThingStore(backend, definition)
         self.backend = backend
         self._admin_creator = admin_creator
@@ -80,7 +90,7 @@ class ThingService:
         raise ThingNotFound(dtype.api_name, thing_id)
 
     def search(self, actor: Actor, dtype: DataType, params: Mapping[str, str]) -> SearchResult:
-        search = parse_search(params, dtype, self.definition)
+        search = parse_search(params, dtype, self.definition, self._geocode_text)
         if not actor.is_admin:
             return SearchResult(search.cursor, [], 0, 0)
         with self.backend.read() as tx:
@@ -96,6 +106,7 @@ class ThingService:
         self._require_write(actor, "create")
         thing = self._new_thing(actor, dtype, body)
         with self.backend.write() as tx:
+            check_references(tx, self.backend, self.definition, thing.values)
             self._insert(tx, dtype, [thing])
         return thing.id
 
@@ -127,11 +138,11 @@ class ThingService:
             results.append({"status": "success", "id": thing.id})
         if things:
             rejected = self._taken_emails(dtype, things)
+            rejected.update(self._missing_references(things))
             if rejected:
-                message = self._email_taken().message
                 for i, result in enumerate(results):
                     if result.get("id") in rejected:
-                        results[i] = {"status": "error", "message": message}
+                        results[i] = {"status": "error", "message": rejected[result["id"]]}
                 things = [t for t in things if t.id not in rejected]
             with self.backend.write() as tx:
                 self._insert(tx, dtype, things)
@@ -143,6 +154,7 @@ class ThingService:
         self._require_write(actor, "modify")
         parsed = self._parse_body(dtype, body)
         with self.backend.write() as tx:
+            check_references(tx, self.backend, self.definition, parsed.values)
             try:
                 changed = self.store.update(
                     tx,
@@ -200,6 +212,7 @@ class ThingService:
         out: dict[Field, object] = {}
         email: str | None = None
         password_hash: str | None = None
+        uploads: list[tuple[Field, object]] = []  # stored once the whole body is valid
         for key, raw in body.items():
             if dtype.is_user and key == "email":
                 email = self._email(raw)
@@ -210,8 +223,90 @@ class ThingService:
                 password_hash = hash_password(raw)
                 continue
             field = write_field(dtype, key, self._keys)
+            if self._holds_upload(field, raw):
+                uploads.append((field, self._read_uploads(field, raw)))
+                continue
             out[field] = coerce_value(field, raw, self.definition)
+        for field, read in uploads:
+            out[field] = coerce_value(field, self._store_uploads(read), self.definition)
+        for field, value in out.items():
+            if field.type.kind is FieldKind.ADDRESS and value is not None:
+                out[field] = self._geocoded(value)
         return _Body(out, email, password_hash)
+
+    # --- addresses and references ---------------------------------------------------------
+
+    def _geocode_text(self, text: str) -> values.Address | None:
+        return self._geocoder.geocode(text) if self._geocoder is not None and text else None
+
+    def _geocoded(self, value: object) -> object:
+        """Address texts get coordinates from the geocoder (seed 003: "Bubble will use the
+        Google Map API to encode it"); one it cannot find is kept without coordinates."""
+        if isinstance(value, list):
+            return [self._geocoded(v) for v in value]
+        assert isinstance(value, values.Address)
+        if value.lat is not None or value.address is None:
+            return value
+        found = self._geocode_text(value.address)
+        if found is None or found.lat is None:
+            return value
+        return values.Address(value.address, found.lat, found.lng)
+
+    def _missing_references(self, things: list[NewThing]) -> dict[str, str]:
+        """Bulk: new thing id → message, for things referring to a thing that does not exist."""
+        with self.backend.read() as tx:
+            missing = missing_references(
+                tx, self.backend, self.definition, [t.values for t in things]
+            )
+        if not missing:
+            return {}
+        out: dict[str, str] = {}
+        for thing in things:
+            for value in thing.values.values():
+                ids = value if isinstance(value, list) else [value]
+                bad = next((i for i in ids if isinstance(i, str) and i in missing), None)
+                if bad is not None:
+                    field, type_name = missing[bad]
+                    out[thing.id] = reference_message(field, type_name, bad)
+                    break
+        return out
+
+    # --- file uploads (burble.files) ------------------------------------------------------
+    # A file or image value (or list item) may be an upload object: it is read and checked
+    # with the rest of the body, stored only once the whole body is valid, and replaced by its
+    # URL. A request that fails after that (a new user without an email, a taken email, a
+    # missing thing, a bulk line refused) leaves the file stored and referenced by nothing:
+    # an orphan, reachable only by its URL, which no one was given.
+
+    def _holds_upload(self, field: Field, raw: object) -> bool:
+        if self.files is None or field.type.kind not in (FieldKind.FILE, FieldKind.IMAGE):
+            return False
+        return any(isinstance(item, dict) for item in (raw if isinstance(raw, list) else [raw]))
+
+    def _read_uploads(self, field: Field, raw: object) -> object:
+        """`raw` with each upload object read into an `Upload`; raises like `coerce_value`
+        (checked first, with a URL standing in for each upload), or `UploadInvalid`."""
+        items = raw if isinstance(raw, list) else [raw]
+        stand_ins = ["//upload" if isinstance(v, dict) else v for v in items]
+        coerce_value(field, stand_ins if isinstance(raw, list) else stand_ins[0], self.definition)
+        try:
+            read = [
+                parse_upload(v, self._max_upload_bytes) if isinstance(v, dict) else v for v in items
+            ]
+        except UploadInvalid as exc:
+            raise UploadInvalid(f"Invalid data for field {field.name}: {exc.message}") from None
+        return read if isinstance(raw, list) else read[0]
+
+    def _store_uploads(self, read: object) -> object:
+        """`read` with each `Upload` stored and replaced by its URL."""
+        assert self.files is not None
+        files = self.files
+        if isinstance(read, list):
+            return [files.url(files.put(v)) if isinstance(v, Upload) else v for v in read]
+        assert isinstance(read, Upload)
+        return files.url(files.put(read))
+
+    # --- end file uploads -----------------------------------------------------------------
 
     @staticmethod
     def _email(raw: object) -> str:
@@ -229,19 +324,19 @@ class ThingService:
         except Conflict:
             raise self._email_taken() from None
 
-    def _taken_emails(self, dtype: DataType, things: list[NewThing]) -> set[str]:
+    def _taken_emails(self, dtype: DataType, things: list[NewThing]) -> dict[str, str]:
         """Ids of new users whose email is taken (in the database or earlier in the request),
         so one duplicate turns into one error line instead of failing the whole request."""
         if not dtype.is_user:
-            return set()
+            return {}
         table = self.backend.dialect.table(dtype.table)
         seen: set[str | None] = set()
-        rejected: set[str] = set()
+        rejected: dict[str, str] = {}
         with self.backend.read() as tx:
             for thing in things:
                 if thing.email in seen or tx.fetchone(
                     f"SELECT 1 FROM {table} WHERE _email = ?", [thing.email]
                 ):
-                    rejected.add(thing.id)
+                    rejected[thing.id] = self._email_taken().message
                 seen.add(thing.email)
         return rejected
