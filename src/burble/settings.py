@@ -17,6 +17,7 @@ ENVIRONMENT_VARIABLES = {
     "BURBLE_SCHEMA_PREFIX": "PostgreSQL schema name prefix: Live is <prefix>_live, Development <prefix>_test. Default: burble",
     "BURBLE_PUBLIC_URL": "Scheme and host (and port) clients reach the server at, starting uploaded files' URLs. Default: //<host>:<port> of burble serve",
     "BURBLE_MAX_UPLOAD_BYTES": "Largest uploaded file, in bytes (decoded). Default: 52428800 (50 MiB)",
+    "BURBLE_MAX_BODY_BYTES": "Largest request body, in bytes; a larger one answers 413. Default: 52428800 (50 MiB)",
     "BURBLE_GEOCODER": "How address texts become coordinates: gazetteer (default, offline: world cities), google, nominatim, or none",
     "BURBLE_GEOCODER_URL": "The geocoding service's URL template ({query}, {key}) for google or nominatim. Default: the service's public URL",
     "BURBLE_GEOCODER_KEY": "The geocoding service's API key (google needs one)",
@@ -26,6 +27,7 @@ GEOCODERS = ("gazetteer", "google", "nominatim", "none")
 
 DEFAULT_PUBLIC_URL = "//127.0.0.1:8080"
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
 
 
 def server_url(host: str, port: int) -> str:
@@ -46,15 +48,15 @@ def _public_url(raw: str) -> str:
     return url
 
 
-def _max_upload_bytes(raw: str) -> int:
+def _positive_bytes(name: str, raw: str | None, default: int) -> int:
+    if not raw:
+        return default
     try:
         value = int(raw.strip())
     except ValueError:
         value = 0
     if value <= 0:
-        raise BurbleError(
-            f"BURBLE_MAX_UPLOAD_BYTES must be a positive number of bytes, not {raw!r}"
-        )
+        raise BurbleError(f"{name} must be a positive number of bytes, not {raw!r}")
     return value
 
 
@@ -71,7 +73,7 @@ class Settings:
     data_dir: Path
     database_url: str | None = None
     schema_prefix: str = "burble"
-    max_body_bytes: int = 50 * 1024 * 1024
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # Uploaded files live in <data_dir>/files/live and .../test.
     public_url: str = DEFAULT_PUBLIC_URL
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
@@ -101,9 +103,12 @@ class Settings:
             database_url=env.get("BURBLE_DATABASE_URL") or None,
             schema_prefix=env.get("BURBLE_SCHEMA_PREFIX") or "burble",
             public_url=public_url,
-            max_upload_bytes=_max_upload_bytes(max_upload)
-            if max_upload
-            else DEFAULT_MAX_UPLOAD_BYTES,
+            max_upload_bytes=_positive_bytes(
+                "BURBLE_MAX_UPLOAD_BYTES", max_upload, DEFAULT_MAX_UPLOAD_BYTES
+            ),
+            max_body_bytes=_positive_bytes(
+                "BURBLE_MAX_BODY_BYTES", env.get("BURBLE_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES
+            ),
             geocoder=_geocoder(env.get("BURBLE_GEOCODER") or "gazetteer"),
             geocoder_url=env.get("BURBLE_GEOCODER_URL") or None,
             geocoder_key=env.get("BURBLE_GEOCODER_KEY") or None,

@@ -99,3 +99,18 @@ def test_deploy_then_token_create_list_revoke(runner: CliRunner, tmp_path: Path)
     assert "revoked" in runner.invoke(main, ["token", "list", "--app", str(app)]).output
     missing = runner.invoke(main, ["token", "revoke", "ci", "--app", str(app)])
     assert missing.exit_code == 1
+
+
+def test_a_bad_setting_is_a_clear_error_not_a_traceback(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = tmp_path / "app"
+    runner.invoke(main, ["init", str(app)])
+    monkeypatch.setenv("BURBLE_MAX_BODY_BYTES", "lots")
+    for args in (["check", str(app)], ["deploy", str(app)], ["token", "list", "--app", str(app)]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1
+        assert "bad setting: BURBLE_MAX_BODY_BYTES must be a positive number of bytes" in (
+            result.output
+        )
+        assert "Traceback" not in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -14,9 +15,16 @@ from burble.runtime import Databases, check_all, deploy
 from burble.settings import Settings
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
+
+
+def _settings(directory: Path) -> Settings:
+    try:
+        return Settings.from_env(directory)
+    except BurbleError as exc:
+        _fail(f"bad setting: {exc.message}")
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -51,7 +59,7 @@ def check(directory: Path) -> None:
     path = directory / DEFINITION_FILE
     if not path.exists():
         _fail(f"no {DEFINITION_FILE} in {directory}")
-    settings = Settings.from_env(directory)
+    settings = _settings(directory)
     try:
         databases = Databases(settings)
     except BurbleError as exc:
@@ -70,7 +78,7 @@ def check(directory: Path) -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def deploy_cmd(directory: Path) -> None:
     """Promote the Development definition to Live and migrate Live's schema."""
-    settings = Settings.from_env(directory)
+    settings = _settings(directory)
     try:
         working = load_app(directory)
         databases = Databases(settings)
@@ -145,7 +153,7 @@ def _tokens(app_dir: Path) -> tuple[Databases, object]:
     from burble.auth.tokens import TokenStore
 
     try:
-        databases = Databases(Settings.from_env(app_dir))
+        databases = Databases(_settings(app_dir))
     except BurbleError as exc:
         _fail(f"cannot open the databases: {exc.message}")
     return databases, TokenStore(databases.live)
