@@ -18,8 +18,10 @@ from burble.appdef.raw import (
     RawDataApi,
     RawField,
     RawOptionSet,
+    RawPrivacyRule,
     RawSettings,
     RawType,
+    RawViewFields,
     json_schema,
 )
 from burble.cli.main import main
@@ -100,7 +102,16 @@ def test_every_environment_variable_is_documented() -> None:
 
 def test_every_app_definition_key_is_documented() -> None:
     text = _read(DOCS / "app-definition.md")
-    models = (RawAppDef, RawSettings, RawDataApi, RawOptionSet, RawType, RawField)
+    models = (
+        RawAppDef,
+        RawSettings,
+        RawDataApi,
+        RawOptionSet,
+        RawType,
+        RawField,
+        RawPrivacyRule,
+        RawViewFields,
+    )
     keys = sorted({key for model in models for key in model.model_fields})
     assert "max_list_length" in keys
     assert not _missing(keys, text), "app.yaml keys missing from docs/app-definition.md"

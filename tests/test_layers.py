@@ -17,11 +17,13 @@ LAYERS = {
     "geo": 1,
     "store": 2,
     "files": 2,
-    "auth": 3,
-    "things": 4,
-    "runtime": 5,
-    "api": 6,
-    "cli": 7,
+    "expr": 3,
+    "auth": 4,
+    "privacy": 4,
+    "things": 5,
+    "runtime": 6,
+    "api": 7,
+    "cli": 8,
 }
 
 

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from burble.appdef.load import check_app, parse_app
 from burble.appdef.model import AppDefinition
 from burble.auth.tokens import TokenStore
+from burble.auth.user_tokens import UserTokenStore
 from burble.errors import AppDefError, BurbleError, Problem
 from burble.files.store import FileStore, LocalFileStore
 from burble.geo import Geocoder, make_geocoder
+from burble.privacy.rules import compile_rules
 from burble.settings import DEFAULT_MAX_UPLOAD_BYTES, Settings
 from burble.store import schema
 from burble.store.backend import Backend
@@ -111,9 +113,9 @@ def deployed_version(live: Backend) -> int:
 
 def deploy(databases: Databases, working: AppDefinition) -> int:
     """Promote the working definition to Live: refuse on any problem, migrate, record."""
-    problems = check_app(working.source, "app.yaml") + schema.conflicts(
-        databases.live, working, "Live"
-    )
+    problems = definition_problems(working.source, "app.yaml")
+    if not problems:
+        problems = schema.conflicts(databases.live, working, "Live")
     if problems:
         raise AppDefError(problems)
     schema.sync(databases.live, working, label="Live")
@@ -128,9 +130,17 @@ def deploy(databases: Databases, working: AppDefinition) -> int:
     return version
 
 
+def definition_problems(text: str, filename: str) -> list[Problem]:
+    """Every problem of the definition on its own, privacy rules' conditions included."""
+    problems = check_app(text, filename)
+    if problems:
+        return problems
+    return compile_rules(parse_app(text, filename), filename)[1]
+
+
 def check_all(databases: Databases | None, text: str, filename: str) -> list[Problem]:
     """Every problem: the definition itself, then its conflicts with both databases."""
-    problems = check_app(text, filename)
+    problems = definition_problems(text, filename)
     if problems or databases is None:
         return problems
     working = parse_app(text, filename)
@@ -156,6 +166,11 @@ class Runtime:
     ) -> None:
         self.databases = databases
         self.tokens = TokenStore(databases.live)
+        # Users are per environment, so are their tokens (each in its environment's database).
+        self.user_tokens: dict[Version, UserTokenStore] = {
+            Version.LIVE: UserTokenStore(databases.live),
+            Version.TEST: UserTokenStore(databases.test),
+        }
         self._clock = clock
         self._lock = threading.Lock()
         settings = databases.settings

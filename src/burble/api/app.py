@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from burble.api import data_api, files
-from burble.api.auth import resolve_actor
+from burble.api.auth import resolve_actor, user_auth
 from burble.api.errors import error_response, unexpected_response
 from burble.errors import BurbleError, RouteNotFound, TooLarge
 from burble.runtime import Runtime, Version
@@ -55,7 +55,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 def create_app(runtime: Runtime, max_body_bytes: int = 50 * 1024 * 1024) -> Starlette:
     def handle(request: Request, version: Version, parts: list[str], raw: bytes) -> Response:
-        actor = resolve_actor(request, runtime.tokens)
+        actor = resolve_actor(request, runtime.tokens, user_auth(runtime, version))
         env = runtime.environment(version)
         if parts and parts[0] == "obj":
             return data_api.handle(env, actor, request.method, parts[1:], request.query_params, raw)

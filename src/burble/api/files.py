@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from burble.api.auth import resolve_actor
+from burble.api.auth import resolve_actor, user_auth
 from burble.errors import MethodNotAllowed, RouteNotFound
 from burble.files.store import StoredFile
 from burble.runtime import Runtime, Version
@@ -74,7 +74,7 @@ async def serve(runtime: Runtime, route: FileRoute, request: Request) -> Respons
 
 
 def _respond(runtime: Runtime, route: FileRoute, request: Request) -> Response:
-    actor = resolve_actor(request, runtime.tokens)
+    actor = resolve_actor(request, runtime.tokens, user_auth(runtime, route.version))
     store = runtime.files[route.version]
     stored = store.get(route.file_id) if route.file_id else None
     if stored is None or stored.filename != route.filename:

@@ -7,6 +7,7 @@ the definition, like `types.Rental Unit.fields.price`.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,12 @@ from burble.appdef.model import (
     FieldType,
     KeyStyle,
     OptionSet,
+    Permission,
+    RuleSpec,
     api_name,
     sanitize,
 )
-from burble.appdef.raw import RawAppDef, RawDataApi, RawField
+from burble.appdef.raw import RawAppDef, RawDataApi, RawField, RawPrivacyRule, RawViewFields
 from burble.errors import AppDefError, BurbleError, Problem
 
 DEFINITION_FILE = "app.yaml"
@@ -138,7 +141,17 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return out
 
 
-_UNION_TAGS = {"str", "bool", "int", "list[str]", "RawField", "RawDataApi", "RawOptionSet"}
+_UNION_TAGS = {
+    "str",
+    "bool",
+    "int",
+    "list[str]",
+    "RawField",
+    "RawDataApi",
+    "RawOptionSet",
+    "RawViewFields",
+    "list[RawPrivacyRule]",
+}
 
 
 def _pydantic_problems(errors: list[Any], tree: Any, filename: str) -> list[Problem]:
@@ -197,6 +210,8 @@ class _Resolver:
             dtype = self._data_type(name, fields, type_names, option_sets, stub)
             if raw_type is not None and raw_type.indexes:
                 dtype = self._with_indexes(dtype, raw_type.indexes)
+            if raw_type is not None and raw_type.privacy is not None:
+                dtype = replace(dtype, privacy=self._rules(dtype, raw_type.privacy))
             other = seen_api.setdefault(dtype.api_name, name)
             if other != name:
                 self.problem(
@@ -323,6 +338,50 @@ class _Resolver:
                 self.problem("an index needs at least one field", *path)
             built.append(tuple(fields))
         return DataType.build(dtype.name, dtype.table, dtype.fields, dtype.is_user, tuple(built))
+
+    def _rules(self, dtype: DataType, rules: list[RawPrivacyRule]) -> tuple[RuleSpec, ...]:
+        built: list[RuleSpec] = []
+        names: set[str] = set()
+        unconditional = 0
+        for i, rule in enumerate(rules):
+            path = ("types", dtype.name, "privacy", i)
+            if rule.name in names:
+                self.problem(f"two privacy rules are named '{rule.name}'", *path, "name")
+            names.add(rule.name)
+            if rule.when is None:
+                unconditional += 1
+                if unconditional == 2:
+                    self.problem(
+                        "only one rule may apply to everyone (no `when`): merge them", *path
+                    )
+            grants: set[Permission] = set()
+            view: list[Field] = []
+            for j, item in enumerate(rule.allow):
+                if isinstance(item, RawViewFields):
+                    for k, name in enumerate(item.view):
+                        field = dtype.by_name.get(name)
+                        if field is None:
+                            self.problem(f"unknown field '{name}'", *path, "allow", j, "view", k)
+                        else:
+                            view.append(field)
+                    continue
+                try:
+                    grants.add(Permission(" ".join(item.split())))
+                except ValueError:
+                    known = ", ".join(p.value for p in Permission)
+                    self.problem(f"unknown permission '{item}': use {known}", *path, "allow", j)
+            when_path = (*path, "when") if rule.when is not None else path
+            built.append(
+                RuleSpec(
+                    rule.name,
+                    rule.when,
+                    frozenset(grants),
+                    tuple(view),
+                    locate(self.tree, when_path),
+                    _dotted(when_path),
+                )
+            )
+        return tuple(built)
 
     def _settings(self, raw: RawAppDef, types: dict[str, DataType]) -> AppSettings:
         data_api = raw.settings.data_api

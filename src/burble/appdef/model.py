@@ -94,6 +94,7 @@ class DataType:
     fields: tuple[Field, ...]
     is_user: bool = False
     indexes: tuple[tuple[Field, ...], ...] = ()
+    privacy: tuple[RuleSpec, ...] | None = None  # None: no rules (admin-only)
     by_name: Mapping[str, Field] = field(default_factory=dict)
     by_id_key: Mapping[str, Field] = field(default_factory=dict)
     by_loose: Mapping[str, Field] = field(default_factory=dict)
@@ -109,6 +110,7 @@ class DataType:
         fields: tuple[Field, ...],
         is_user: bool = False,
         indexes: tuple[tuple[Field, ...], ...] = (),
+        privacy: tuple[RuleSpec, ...] | None = None,
     ) -> DataType:
         by_loose: dict[str, Field] = {}
         for f in fields:
@@ -119,10 +121,34 @@ class DataType:
             fields=fields,
             is_user=is_user,
             indexes=indexes,
+            privacy=privacy,
             by_name=MappingProxyType({f.name: f for f in fields}),
             by_id_key=MappingProxyType({f.id_key: f for f in fields}),
             by_loose=MappingProxyType(by_loose),
         )
+
+
+class Permission(enum.Enum):
+    """What a privacy rule grants (Bubble's checkboxes). VIEW_FIELDS stands for a field list."""
+
+    FIND = "find"
+    VIEW_ALL = "view all fields"
+    VIEW_FILES = "view attached files"
+    CREATE = "create via API"
+    MODIFY = "modify via API"
+    DELETE = "delete via API"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """A privacy rule as written: the condition is compiled by `burble.privacy`."""
+
+    name: str
+    when: str | None
+    grants: frozenset[Permission]
+    view_fields: tuple[Field, ...]  # fields visible without VIEW_ALL
+    line: int | None = None  # where `when` is, for error messages
+    path: str = ""
 
 
 @dataclass(frozen=True, slots=True)

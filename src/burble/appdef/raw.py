@@ -29,6 +29,38 @@ class RawField(_Strict):
     description: str | None = None
 
 
+class RawViewFields(_Strict):
+    view: list[str] = Field(description="View only these fields.")
+
+
+PERMISSIONS = (
+    "find",
+    "view all fields",
+    "view attached files",
+    "create via API",
+    "modify via API",
+    "delete via API",
+)
+
+
+class RawPrivacyRule(_Strict):
+    """A privacy rule: when its condition holds for a thing and the current user, it grants
+    its permissions. Rules add up: anything any matching rule grants is granted."""
+
+    name: str = Field(
+        min_length=1, description='The rule\'s name ("Everyone else" for the baseline).'
+    )
+    when: str | None = Field(
+        default=None,
+        description="A condition (a Bubble expression without brackets) on `This <Type>` and "
+        '`Current User`. Omitted: the rule applies to everyone (Bubble\'s "Everyone else").',
+    )
+    allow: list[str | RawViewFields] = Field(
+        default_factory=list,
+        description="What the rule grants: " + ", ".join(PERMISSIONS) + ", or {view: [fields]}.",
+    )
+
+
 class RawType(_Strict):
     """A data type ("thing" type): its fields, by display name."""
 
@@ -37,6 +69,11 @@ class RawType(_Strict):
         default_factory=list,
         description="Extra multi-field indexes, e.g. `[[city, price]]` for searches that "
         "constrain city and sort by price (every field already has its own index).",
+    )
+    privacy: list[RawPrivacyRule] | None = Field(
+        default=None,
+        description="Privacy rules. Without any, only admin tokens see or change this type's "
+        "things (a deliberate, safe difference from Bubble).",
     )
     description: str | None = None
 

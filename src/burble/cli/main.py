@@ -1,11 +1,13 @@
-"""The `burble` command: init, serve, check, deploy, token."""
+"""The `burble` command: init, serve, check, deploy, token, user."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -13,6 +15,9 @@ from burble.appdef.load import DEFINITION_FILE, load_app
 from burble.errors import AppDefError, BurbleError, Problem
 from burble.runtime import Databases, check_all, deploy
 from burble.settings import Settings
+
+if TYPE_CHECKING:
+    from burble.runtime import Environment
 
 
 def _fail(message: str) -> NoReturn:
@@ -214,6 +219,147 @@ def token_revoke(id_or_label: str, app_dir: Path) -> None:
         databases.close()
     for info in revoked:
         click.echo(f"Revoked {info.id} ('{info.label}').")
+
+
+# --- users (burble.auth): `burble user ...` -------------------------------------------------
+
+_VERSION_OPTION = click.option(
+    "--version",
+    "version",
+    type=click.Choice(["live", "test"]),
+    default="test",
+    show_default=True,
+    help="The environment: test (Development) or live. Each has its own users.",
+)
+
+
+def _stdin_is_tty() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+@contextmanager
+def _user_environment(app_dir: Path, version: str) -> Iterator[Environment]:
+    """The environment whose users a `user` command works on; its databases closed after."""
+    from burble.runtime import Environment, Version, deployed_definition
+
+    settings = _settings(app_dir)
+    try:
+        databases = Databases(settings)
+    except BurbleError as exc:
+        _fail(f"cannot open the databases: {exc.message}")
+    try:
+        if version == "live":
+            definition = deployed_definition(databases.live)
+            if definition is None:
+                _fail("nothing is deployed to Live yet (run burble deploy first)")
+            env = Environment.open(Version.LIVE, databases.live, definition)
+        else:
+            env = Environment.open(Version.TEST, databases.test, load_app(app_dir))
+        yield env
+    except AppDefError as exc:
+        _print_problems(exc.problems)
+        sys.exit(1)
+    except BurbleError as exc:
+        _fail(exc.message)
+    finally:
+        databases.close()
+
+
+def _label(env: Environment) -> str:
+    return "Live" if env.version.value == "live" else "Development"
+
+
+def _user_id(env: Environment, email: str) -> str:
+    from burble.auth.users import user_id_by_email
+
+    user_type = env.definition.types.get("User")
+    found = user_id_by_email(env.backend, user_type.table, email) if user_type else None
+    if found is None:
+        _fail(f"no user with email '{email}' in {_label(env)}")
+    return found
+
+
+@main.group()
+def user() -> None:
+    """Users and their tokens, in Development (default) or Live."""
+
+
+@user.command("create")
+@click.option("--email", required=True, help="The new user's email.")
+@click.option(
+    "--password",
+    default=None,
+    help="The password; omitted: asked for (twice) on a terminal, else none.",
+)
+@_VERSION_OPTION
+@_APP_OPTION
+def user_create(email: str, password: str | None, version: str, app_dir: Path) -> None:
+    """Create a user (like the Data API would) and print its id."""
+    from burble.auth.actor import ADMIN
+
+    if password is None and _stdin_is_tty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    body = {"email": email} if password is None else {"email": email, "password": password}
+    with _user_environment(app_dir, version) as env:
+        try:
+            user_id = env.things.create(ADMIN, env.definition.types["User"], body)
+        except BurbleError as exc:
+            _fail(exc.message)
+        click.echo(user_id)
+        click.echo(f"User {email.strip().lower()} created in {_label(env)}.", err=True)
+
+
+@user.command("token")
+@click.argument("email")
+@click.option("--keep-logged-in", is_flag=True, help="Valid for 12 months instead of 24 hours.")
+@_VERSION_OPTION
+@_APP_OPTION
+def user_token(email: str, keep_logged_in: bool, version: str, app_dir: Path) -> None:
+    """Create a token for a user and print it once."""
+    from burble.auth.user_tokens import DAY_MS, IDLE_MS, UserTokenStore
+    from burble.values import format_date
+
+    with _user_environment(app_dir, version) as env:
+        user_id = _user_id(env, email)
+        info, secret = UserTokenStore(env.backend).create(user_id, keep_logged_in)
+        click.echo(secret)
+        click.echo(
+            f"Token {info.id} for {email} in {_label(env)} expires {format_date(info.expires_at)}"
+            f" (or {IDLE_MS // DAY_MS} days after its last use). It is shown only this once.",
+            err=True,
+        )
+
+
+@user.command("logout")
+@click.argument("email")
+@click.option("--all", "all_tokens", is_flag=True, help="Revoke every token of the user.")
+@click.option("--token-id", default=None, help="Revoke this token only.")
+@_VERSION_OPTION
+@_APP_OPTION
+def user_logout(
+    email: str, all_tokens: bool, token_id: str | None, version: str, app_dir: Path
+) -> None:
+    """Log a user out: revoke one token (--token-id) or all of them (--all)."""
+    from burble.auth.user_tokens import UserTokenStore
+    from burble.errors import TokenNotFound
+
+    if all_tokens == (token_id is not None):
+        raise click.UsageError("give either --all or --token-id ID")
+    with _user_environment(app_dir, version) as env:
+        user_id = _user_id(env, email)
+        store = UserTokenStore(env.backend)
+        if token_id is not None:
+            try:
+                store.revoke(token_id, user_id=user_id)
+            except TokenNotFound as exc:
+                _fail(exc.message)
+            click.echo(f"Revoked token {token_id} of {email}.")
+        else:
+            count = store.revoke_all(user_id)
+            click.echo(f"Revoked {count} token{'' if count == 1 else 's'} of {email}.")
+
+
+# --- end users ------------------------------------------------------------------------------
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ CREATED_BY = Field(
 SLUG = Field("Slug", "Slug", FieldType(FieldKind.TEXT), "_slug")
 BUILTIN_FIELDS = (ID_FIELD, CREATED_DATE, MODIFIED_DATE, CREATED_BY, SLUG)
 BUILTIN_COLUMNS = ("_id", "_created_date", "_modified_date", "_created_by", "_slug")
-USER_COLUMNS = ("_email",)
+USER_COLUMNS = ("_email", "_email_confirmed")  # read into `authentication`
 
 Converter = Callable[[Any], Any]
 
@@ -128,6 +128,7 @@ class TypeCodec:
         self.select_list = ", ".join(dialect.quote(c) for c in columns)
         self._readers = tuple(readers)
         self._user = dtype.is_user
+        self._bool = dialect.bool_result
 
     def to_json(self, row: Sequence[Any], keys: KeyStyle) -> dict[str, Any]:
         out: dict[str, Any] = {"_id": row[0], "Created Date": values.format_date(row[1])}
@@ -137,7 +138,8 @@ class TypeCodec:
         if row[4] is not None:
             out["Slug"] = row[4]
         if self._user and row[5] is not None:
-            out["authentication"] = {"email": {"email": row[5], "email_confirmed": False}}
+            confirmed = self._bool(row[6]) if row[6] is not None else False
+            out["authentication"] = {"email": {"email": row[5], "email_confirmed": confirmed}}
             out["user_signed_up"] = True
         by_id = keys is KeyStyle.ID
         for r in self._readers:

@@ -39,6 +39,24 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    # --- users' authentication (burble.auth.user_tokens): in each environment's database ---
+    (
+        2,
+        (
+            """CREATE TABLE {t:burble_user_tokens} (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at {bigint} NOT NULL,
+                expires_at {bigint} NOT NULL,
+                last_used_at {bigint} NOT NULL,
+                keep_logged_in INTEGER NOT NULL DEFAULT 0,
+                revoked_at {bigint}
+            )""",
+            "CREATE INDEX burble_user_tokens__user_id ON {t:burble_user_tokens} (user_id)",
+        ),
+    ),
+    # --- end users' authentication ---
 )
 
 

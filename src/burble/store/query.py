@@ -7,6 +7,7 @@ final sort key so that paging with `cursor` never repeats or skips a thing.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from burble.appdef.model import DataType, Field, FieldKind
@@ -192,13 +193,30 @@ def order_clause(dialect: Dialect, search: Search) -> tuple[str, list[object]]:
     return " ORDER BY " + ", ".join(terms), params
 
 
+# SQL with its `?` parameters, added by callers above the store (privacy rules).
+Extra = tuple[str, tuple[object, ...]]
+ALIAS = "t0"  # the searched table's alias: extra conditions refer to its row through it
+
+
 def search_sql(
-    dialect: Dialect, select_list: str, search: Search, all_text: list[str]
+    dialect: Dialect,
+    select_list: str,
+    search: Search,
+    all_text: list[str],
+    where_extra: Extra | None = None,
+    select_extra: Sequence[Extra] = (),
 ) -> tuple[str, list[object], str, list[object]]:
-    """(page SQL, its params before LIMIT/OFFSET, count SQL, its params)."""
+    """(page SQL, its params before LIMIT/OFFSET, count SQL, its params).
+
+    `where_extra` is ANDed to the constraints; `select_extra` columns follow the thing's."""
     table = dialect.table(search.dtype.table)
     where, params = where_clause(dialect, search.dtype, search.constraints, all_text)
+    if where_extra is not None:
+        where = (where + " AND " if where else " WHERE ") + f"({where_extra[0]})"
+        params = [*params, *where_extra[1]]
     order, order_params = order_clause(dialect, search)
-    page = f"SELECT {select_list} FROM {table}{where}{order} LIMIT ? OFFSET ?"
-    count = f"SELECT COUNT(*) FROM {table}{where}"
-    return page, [*params, *order_params], count, params
+    columns = ", ".join([select_list, *(sql for sql, _ in select_extra)])
+    select_params = [p for _, ps in select_extra for p in ps]
+    page = f"SELECT {columns} FROM {table} AS {ALIAS}{where}{order} LIMIT ? OFFSET ?"
+    count = f"SELECT COUNT(*) FROM {table} AS {ALIAS}{where}"
+    return page, [*select_params, *params, *order_params], count, params

@@ -40,8 +40,27 @@ def builtin_columns(dialect: Dialect, dtype: DataType) -> list[str]:
         "_slug TEXT",
     ]
     if dtype.is_user:
-        cols += ["_email TEXT UNIQUE", "_password_hash TEXT"]
+        cols += [f"{column} {declaration}" for column, declaration in user_columns(dialect)]
     return cols
+
+
+def user_columns(dialect: Dialect) -> list[tuple[str, str]]:
+    """The User type's built-in columns (credentials), with their SQL declarations."""
+    yes_no = dialect.column_type(FieldKind.YES_NO, False)
+    false = "FALSE" if yes_no == "BOOLEAN" else "0"
+    return [
+        ("_email", "TEXT UNIQUE"),
+        ("_password_hash", "TEXT"),
+        ("_email_confirmed", f"{yes_no} NOT NULL DEFAULT {false}"),
+    ]
+
+
+def _add_user_columns(tx: Tx, d: Dialect, dtype: DataType) -> None:
+    """An existing User table gets the built-in columns added since it was created."""
+    have = d.columns(tx, dtype.table)
+    for column, declaration in user_columns(d):
+        if column not in have:
+            tx.execute(d.add_column_sql(dtype.table, column, declaration))
 
 
 @dataclass(frozen=True)
@@ -107,6 +126,8 @@ def sync(backend: Backend, definition: AppDefinition, label: str = "") -> None:
                     "VALUES (?, ?)",
                     [dtype.name, dtype.table],
                 )
+            elif dtype.is_user:
+                _add_user_columns(tx, d, dtype)
             present = set()
             for field in dtype.fields:
                 present.add(field.name)

@@ -9,7 +9,7 @@ from typing import Any
 from burble.appdef.model import AppDefinition, DataType, Field, KeyStyle
 from burble.store.backend import Backend, Row, Tx
 from burble.store.codec import TypeCodec, column_names, db_values
-from burble.store.query import Search, search_sql
+from burble.store.query import ALIAS, Extra, Search, search_sql
 from burble.store.schema import text_columns
 
 
@@ -64,10 +64,45 @@ class ThingStore:
     def exists(self, tx: Tx, dtype: DataType, thing_id: str) -> bool:
         return tx.fetchone(self._types[dtype.name].exists, [thing_id]) is not None
 
-    def search(self, tx: Tx, search: Search) -> Page:
+    def holds(self, tx: Tx, dtype: DataType, thing_id: str, condition: Extra) -> bool:
+        """Whether the thing exists and `condition` (on alias t0) holds for it."""
+        table = self._types[dtype.name].table
+        sql = f"SELECT 1 FROM {table} AS {ALIAS} WHERE {ALIAS}._id = ? AND ({condition[0]})"
+        return tx.fetchone(sql, [thing_id, *condition[1]]) is not None
+
+    def failing(
+        self, tx: Tx, dtype: DataType, thing_ids: Sequence[str], condition: Extra
+    ) -> set[str]:
+        """Which of these things `condition` does not hold for."""
+        table = self._types[dtype.name].table
+        out: set[str] = set()
+        for start in range(0, len(thing_ids), 500):
+            chunk = list(thing_ids[start : start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            rows = tx.fetchall(
+                f"SELECT {ALIAS}._id FROM {table} AS {ALIAS} WHERE {ALIAS}._id IN ({marks}) "
+                f"AND NOT ({condition[0]})",
+                [*chunk, *condition[1]],
+            )
+            out.update(r[0] for r in rows)
+        return out
+
+    def search(
+        self,
+        tx: Tx,
+        search: Search,
+        where_extra: Extra | None = None,
+        select_extra: Sequence[Extra] = (),
+    ) -> Page:
+        """A page of things (rows: the thing's columns, then `select_extra`'s) and the total."""
         st = self._types[search.dtype.name]
         page_sql, page_params, count_sql, params = search_sql(
-            self.backend.dialect, st.codec.select_list, search, st.text_columns
+            self.backend.dialect,
+            st.codec.select_list,
+            search,
+            st.text_columns,
+            where_extra,
+            select_extra,
         )
         rows = tx.fetchall(page_sql, [*page_params, search.limit, search.cursor])
         if search.cursor == 0 and len(rows) < search.limit:

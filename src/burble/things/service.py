@@ -16,7 +16,7 @@ import orjson
 
 from burble import values
 from burble.appdef.coerce import coerce_value
-from burble.appdef.model import AppDefinition, DataType, Field, FieldKind
+from burble.appdef.model import AppDefinition, DataType, Field, FieldKind, Permission
 from burble.auth.actor import Actor
 from burble.auth.passwords import hash_password
 from burble.errors import (
@@ -31,7 +31,11 @@ from burble.errors import (
 from burble.files.store import FileStore
 from burble.files.uploads import DEFAULT_MAX_UPLOAD_BYTES, Upload, UploadInvalid, parse_upload
 from burble.geo.geocoder import Geocoder
-from burble.store.backend import Backend
+from burble.privacy.enforce import FALSE, TRUE, Access, access_for
+from burble.privacy.rules import TypeRules, rules_or_raise
+from burble.store.backend import Backend, Tx
+from burble.store.codec import ID_FIELD
+from burble.store.query import Constraint, Op, Search
 from burble.store.things import NewThing, ThingStore
 from burble.things.keys import write_field
 from burble.things.references import check_references, missing_references, reference_message
@@ -68,8 +72,11 @@ class ThingService:
         files: FileStore | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         geocoder: Geocoder | None = None,
+        rules: Mapping[str, TypeRules] | None = None,
     ) -> None:
         self.definition = definition
+        # Compiled privacy rules by type name (every type: none = admin-only).
+        self._rules = rules if rules is not None else rules_or_raise(definition)
         self._geocoder = geocoder  # None: address texts are stored without coordinates
         self.files = files  # None: upload objects are refused (values are URLs only)
         self._max_upload_bytes = max_upload_bytes
@@ -82,39 +89,106 @@ class ThingService:
     # --- reads ----------------------------------------------------------------------------
 
     def get(self, actor: Actor, dtype: DataType, thing_id: str) -> dict[str, Any]:
-        if actor.is_admin:
+        access = self._access(actor, dtype)
+        if access is None:
             with self.backend.read() as tx:
                 row = self.store.get(tx, dtype, thing_id)
             if row is not None:
                 return self.store.to_json(dtype, row, self._keys)
-        raise ThingNotFound(dtype.api_name, thing_id)
+            raise ThingNotFound(dtype.api_name, thing_id)
+        by_id = Search(dtype, (Constraint((ID_FIELD,), Op.EQUALS, thing_id),), limit=1)
+        found = self._search_as(access, by_id)
+        if not found.results:
+            raise ThingNotFound(dtype.api_name, thing_id)  # hidden things look missing
+        return found.results[0]
 
     def search(self, actor: Actor, dtype: DataType, params: Mapping[str, str]) -> SearchResult:
         search = parse_search(params, dtype, self.definition, self._geocode_text)
-        if not actor.is_admin:
+        access = self._access(actor, dtype)
+        if access is None:
+            with self.backend.read() as tx:
+                page = self.store.search(tx, search)
+            codec = self.store.codec(dtype)
+            results = [codec.to_json(row, self._keys) for row in page.rows]
+            remaining = max(0, page.total - search.cursor - len(results))
+            return SearchResult(search.cursor, results, len(results), remaining)
+        used = [f for c in search.constraints for f in c.fields] + [s.field for s in search.sorts]
+        for field in used:
+            if not access.searchable(field):
+                raise BadRequest(
+                    f"Cannot search or sort on field {field.name}: privacy rules hide it "
+                    "from some of the things you can find"
+                )
+        return self._search_as(access, search)
+
+    def _search_as(self, access: Access, search: Search) -> SearchResult:
+        """A search filtered by the caller's `find` permission, hidden fields masked."""
+        find = access.condition(Permission.FIND)
+        if find is FALSE:
             return SearchResult(search.cursor, [], 0, 0)
+        flags = access.view_flags()
         with self.backend.read() as tx:
-            page = self.store.search(tx, search)
-        codec = self.store.codec(dtype)
-        results = [codec.to_json(row, self._keys) for row in page.rows]
+            page = self.store.search(
+                tx, search, (find.sql, find.params), [(f.sql, f.params) for f in flags]
+            )
+        codec = self.store.codec(search.dtype)
+        width = len(codec.columns)
+        results = [access.mask(codec.to_json(row, self._keys), row[width:]) for row in page.rows]
         remaining = max(0, page.total - search.cursor - len(results))
         return SearchResult(search.cursor, results, len(results), remaining)
+
+    def _access(self, actor: Actor, dtype: DataType) -> Access | None:
+        """None for an admin (privacy rules do not apply), else what the caller may do."""
+        if actor.is_admin:
+            return None
+        return access_for(
+            self._rules[dtype.name],
+            actor.user_id,
+            self._clock(),
+            self.backend.dialect,
+            self._keys,
+        )
+
+    def _check(
+        self,
+        tx: Tx,
+        access: Access | None,
+        dtype: DataType,
+        thing_id: str,
+        permission: Permission,
+        what: str,
+    ) -> None:
+        """Raise unless the caller holds `permission` on the thing (as it is in `tx` now)."""
+        if access is None:
+            return
+        cond = access.condition(permission)
+        if cond is not TRUE and not self.store.holds(tx, dtype, thing_id, (cond.sql, cond.params)):
+            find = access.condition(Permission.FIND)
+            if not self.store.holds(tx, dtype, thing_id, (find.sql, find.params)):
+                raise ThingNotFound(dtype.api_name, thing_id)
+            raise PermissionDenied(f"You are not allowed to {what} this thing")
 
     # --- writes ---------------------------------------------------------------------------
 
     def create(self, actor: Actor, dtype: DataType, body: object) -> str:
-        self._require_write(actor, "create")
+        access = self._access(actor, dtype)
+        self._require_any(access, Permission.CREATE, "create")
         thing = self._new_thing(actor, dtype, body)
         with self.backend.write() as tx:
             check_references(tx, self.backend, self.definition, thing.values)
             self._insert(tx, dtype, [thing])
+            if access is not None:  # the rule must hold for the new thing (seed 004)
+                cond = access.condition(Permission.CREATE)
+                if not self.store.holds(tx, dtype, thing.id, (cond.sql, cond.params)):
+                    raise PermissionDenied("You are not allowed to create this thing")
         return thing.id
 
     def bulk_create(
         self, actor: Actor, dtype: DataType, text: str
     ) -> tuple[list[dict[str, str]], bool]:
         """One result line per input line; the valid lines are created together."""
-        self._require_write(actor, "create")
+        access = self._access(actor, dtype)
+        self._require_any(access, Permission.CREATE, "create")
         lines = text.rstrip("\r\n").split("\n") if text.strip() else []
         if len(lines) > MAX_BULK_LINES:
             raise BadRequest(
@@ -146,14 +220,20 @@ class ThingService:
                 things = [t for t in things if t.id not in rejected]
             with self.backend.write() as tx:
                 self._insert(tx, dtype, things)
+                if access is not None:
+                    self._drop_uncreatable(tx, access, dtype, things, results)
         return results, all(r["status"] == "success" for r in results)
 
     def modify(
         self, actor: Actor, dtype: DataType, thing_id: str, body: object, *, replace: bool
     ) -> None:
-        self._require_write(actor, "modify")
+        access = self._access(actor, dtype)
+        self._require_any(access, Permission.MODIFY, "modify")
         parsed = self._parse_body(dtype, body)
         with self.backend.write() as tx:
+            if not self.store.exists(tx, dtype, thing_id):
+                raise ThingNotFound(dtype.api_name, thing_id)
+            self._check(tx, access, dtype, thing_id, Permission.MODIFY, "modify")
             check_references(tx, self.backend, self.definition, parsed.values)
             try:
                 changed = self.store.update(
@@ -168,22 +248,59 @@ class ThingService:
                 )
             except Conflict:
                 raise self._email_taken() from None
-        if not changed:
-            raise ThingNotFound(dtype.api_name, thing_id)
+            if not changed:
+                raise ThingNotFound(dtype.api_name, thing_id)
+            # "We do not permit a user to modify a thing in a way that would take away that
+            # user's ability to perform further modifications" (seed 004): checked after too.
+            if access is not None:
+                cond = access.condition(Permission.MODIFY)
+                if not self.store.holds(tx, dtype, thing_id, (cond.sql, cond.params)):
+                    raise PermissionDenied(
+                        "You are not allowed to make this change: afterwards you could no "
+                        "longer modify this thing"
+                    )
 
     def delete(self, actor: Actor, dtype: DataType, thing_id: str) -> None:
-        self._require_write(actor, "delete")
+        access = self._access(actor, dtype)
+        self._require_any(access, Permission.DELETE, "delete")
         with self.backend.write() as tx:
+            if not self.store.exists(tx, dtype, thing_id):
+                raise ThingNotFound(dtype.api_name, thing_id)
+            self._check(tx, access, dtype, thing_id, Permission.DELETE, "delete")
             if not self.store.delete(tx, dtype, thing_id):
                 raise ThingNotFound(dtype.api_name, thing_id)
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _require_write(self, actor: Actor, what: str) -> None:
-        if not actor.is_admin:
+    @staticmethod
+    def _require_any(access: Access | None, permission: Permission, what: str) -> None:
+        """Refuse early when no rule of the type could grant `permission` at all."""
+        if access is not None and access.condition(permission) is FALSE:
             raise PermissionDenied(
                 f"You are not allowed to {what} this thing (no privacy rule grants it)"
             )
+
+    def _drop_uncreatable(
+        self,
+        tx: Tx,
+        access: Access,
+        dtype: DataType,
+        things: list[NewThing],
+        results: list[dict[str, str]],
+    ) -> None:
+        """Bulk: remove (in the same transaction) the new things no create rule holds for."""
+        cond = access.condition(Permission.CREATE)
+        if cond is TRUE:
+            return
+        failing = self.store.failing(tx, dtype, [t.id for t in things], (cond.sql, cond.params))
+        for thing_id in failing:
+            self.store.delete(tx, dtype, thing_id)
+        for i, result in enumerate(results):
+            if result.get("id") in failing:
+                results[i] = {
+                    "status": "error",
+                    "message": "You are not allowed to create this thing",
+                }
 
     def _creator(self, actor: Actor) -> str | None:
         return self._admin_creator if actor.is_admin else actor.user_id
