@@ -79,8 +79,13 @@ def _respond(runtime: Runtime, route: FileRoute, request: Request) -> Response:
     stored = store.get(route.file_id) if route.file_id else None
     if stored is None or stored.filename != route.filename:
         raise RouteNotFound("File not found")
-    if stored.private and not actor.is_admin:  # privacy rules ("view attached files") later
-        raise RouteNotFound("File not found")
+    if stored.private and not (
+        stored.attach_to is not None
+        and runtime.environment(route.version).things.can_view_files(actor, stored.attach_to)
+    ):
+        raise RouteNotFound(
+            "File not found"
+        )  # as if missing: a private file's existence is private too
     headers = _headers(stored)
     if _matches(request.headers.get("if-none-match"), headers["etag"]):
         del headers["content-length"]

@@ -137,6 +137,23 @@ class ThingService:
         remaining = max(0, page.total - search.cursor - len(results))
         return SearchResult(search.cursor, results, len(results), remaining)
 
+    def can_view_files(self, actor: Actor, thing_id: str) -> bool:
+        """May the caller download the private files attached to this thing ("view attached
+        files")? The thing may be of any type; admins may."""
+        if actor.is_admin:
+            return True
+        with self.backend.read() as tx:
+            for dtype in self.definition.types.values():
+                if not self.store.exists(tx, dtype, thing_id):
+                    continue
+                access = self._access(actor, dtype)
+                assert access is not None
+                cond = access.condition(Permission.VIEW_FILES)
+                return cond is not FALSE and self.store.holds(
+                    tx, dtype, thing_id, (cond.sql, cond.params)
+                )
+        return False
+
     def _access(self, actor: Actor, dtype: DataType) -> Access | None:
         """None for an admin (privacy rules do not apply), else what the caller may do."""
         if actor.is_admin:
