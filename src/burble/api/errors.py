@@ -14,6 +14,7 @@ from starlette.responses import Response
 from burble import errors as e
 from burble.connector.client import ConnectorError, ConnectorTimeout
 from burble.files.uploads import UploadInvalid
+from burble.expr import ExprError
 from burble.geo.geocoder import GeocodingFailed
 
 log = logging.getLogger("burble.api")
@@ -28,6 +29,7 @@ ERROR_TABLE: dict[type[e.BurbleError], tuple[int, str]] = {
     e.UnrecognizedField: (400, "ERROR"),
     e.InvalidData: (400, "INVALID_DATA"),
     e.InvalidValue: (400, "INVALID_DATA"),
+    ExprError: (500, "ERROR"),  # a definition's expression failed at run time (a bug: logged)
     UploadInvalid: (400, "INVALID_DATA"),  # defined in burble.files.uploads
     GeocodingFailed: (502, "ERROR"),  # the geocoding service failed (burble.geo)
     ConnectorTimeout: (504, "ERROR"),  # an outbound call timed out (burble.connector)
