@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from burble import errors as e
 from burble.connector.client import ConnectorError, ConnectorTimeout
-from burble.files.uploads import UploadInvalid
 from burble.expr import ExprError
+from burble.files.uploads import UploadInvalid
 from burble.geo.geocoder import GeocodingFailed
 
 log = logging.getLogger("burble.api")
