@@ -43,3 +43,20 @@ pytest:
 
 clean:
 	rm -rf $(VENV) $(EXAMPLE)/.burble .pytest_cache .mypy_cache .ruff_cache
+
+# --- benchmark (bench/, docs/benchmarks.md) -------------------------------------------------
+.PHONY: bench bench-smoke install-bench
+
+$(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+install-bench: $(VENV)/.bench-installed
+
+## bench: Burble against PocketBase (about 14 minutes); results in bench/results/ and docs/benchmarks.md
+bench: install-bench
+	$(BIN)/python -m bench
+
+## bench-smoke: the seconds-long version of the benchmark (no timing worth reading)
+bench-smoke: install-bench
+	$(BIN)/python -m bench --quick

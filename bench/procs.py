@@ -3,7 +3,9 @@ read from /proc."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -82,6 +84,26 @@ def _memory(pid: int) -> tuple[int, int]:
     return rss, peak
 
 
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, everything but idle and
+    iowait) since it booted, from /proc/stat."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return 0.0
+    ticks = [int(x) for x in first[1:]]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    # guest time is already counted in user time
+    busy = sum(ticks[:8]) - idle if len(ticks) >= 8 else sum(ticks) - idle
+    return busy / CLOCK_TICKS
+
+
+def children_cpu_s() -> float:
+    """CPU seconds of this process's waited-for children (wrk, once it has exited)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def usage(pid: int) -> Usage:
     """CPU seconds used so far and memory of the process `pid` and its descendants."""
     cpu = 0.0
@@ -146,18 +168,13 @@ class Process:
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM to the whole process group, then SIGKILL if it does not go away."""
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # anything left in the group (children of the server)
+        # Anything left in the group (children of the server).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         if self.proc.poll() is None:
             self.proc.wait(timeout=timeout)
         self._log.close()

@@ -15,13 +15,17 @@ import yaml
 from burble.api.errors import ERROR_TABLE
 from burble.appdef.raw import (
     RawAppDef,
+    RawContentType,
+    RawCustomEvent,
     RawDataApi,
     RawField,
     RawOptionSet,
+    RawParameter,
     RawPrivacyRule,
     RawSettings,
     RawType,
     RawViewFields,
+    RawWorkflow,
     json_schema,
 )
 from burble.cli.main import main
@@ -111,8 +115,14 @@ def test_every_app_definition_key_is_documented() -> None:
         RawField,
         RawPrivacyRule,
         RawViewFields,
+        RawWorkflow,
+        RawParameter,
+        RawContentType,
+        RawCustomEvent,
     )
-    keys = sorted({key for model in models for key in model.model_fields})
+    keys = sorted(
+        {field.alias or key for model in models for key, field in model.model_fields.items()}
+    )
     assert "max_list_length" in keys
     assert not _missing(keys, text), "app.yaml keys missing from docs/app-definition.md"
 

@@ -17,13 +17,16 @@ LAYERS = {
     "geo": 1,
     "store": 2,
     "files": 2,
+    "mail": 2,  # may import store, values, errors, settings only
+    "logs": 2,  # may import store, values, errors, settings only
     "expr": 3,
     "auth": 4,
     "privacy": 4,
     "things": 5,
-    "runtime": 6,
-    "api": 7,
-    "cli": 8,
+    "workflows": 6,
+    "runtime": 7,
+    "api": 8,
+    "cli": 9,
 }
 
 

@@ -109,6 +109,45 @@ class TooLarge(BurbleError):
     """The request body is larger than the server accepts."""
 
 
+# --- workflows ----------------------------------------------------------------------------
+
+
+class WorkflowApiDisabled(BurbleError):
+    def __init__(self) -> None:
+        super().__init__("This application does not expose a Workflow API")
+
+
+class WorkflowNotFound(BurbleError):
+    """No exposed API workflow has this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Workflow not found {name}")
+        self.name = name
+
+
+class WorkflowNotInitializing(BurbleError):
+    """`/wf/<name>/initialize` outside Development, or for a workflow that is not exposed."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Workflow {name} not in initialization mode")
+
+
+class InvalidParameter(BurbleError):
+    """A workflow parameter's value does not fit its type (Bubble's INVALID)."""
+
+    def __init__(self, name: str, expected: str) -> None:
+        super().__init__(f"Invalid value for parameter {name} (must be {expected})")
+        self.name = name
+
+
+class ActionFailed(BurbleError):
+    """A workflow action could not be carried out; the run's changes are undone."""
+
+
+class WorkflowTimeout(BurbleError):
+    """A run went past its time limit; it was stopped and its changes undone."""
+
+
 # --- auth ---------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from burble.store.postgres import PostgresBackend, PostgresPool
 from burble.store.sqlite import SQLiteBackend
 from burble.things.service import ThingService
 from burble.values import now_ms
+from burble.workflows import Engine, compile_workflows, default_registry
 
 
 class Version(enum.Enum):
@@ -42,6 +43,7 @@ class Environment:
     backend: Backend
     definition: AppDefinition
     things: ThingService
+    workflows: Engine
 
     @staticmethod
     def open(
@@ -62,7 +64,11 @@ class Environment:
             max_upload_bytes=max_upload_bytes,
             geocoder=geocoder,
         )
-        return Environment(version, backend, definition, things)
+        compiled, problems = compile_workflows(definition, default_registry())
+        if problems:
+            raise AppDefError(problems)
+        workflows = Engine(backend, definition, things, compiled)
+        return Environment(version, backend, definition, things, workflows)
 
 
 def _label(version: Version) -> str:
@@ -131,11 +137,14 @@ def deploy(databases: Databases, working: AppDefinition) -> int:
 
 
 def definition_problems(text: str, filename: str) -> list[Problem]:
-    """Every problem of the definition on its own, privacy rules' conditions included."""
+    """Every problem of the definition on its own, privacy rules' conditions and workflows
+    included."""
     problems = check_app(text, filename)
     if problems:
         return problems
-    return compile_rules(parse_app(text, filename), filename)[1]
+    definition = parse_app(text, filename)
+    problems = compile_rules(definition, filename)[1]
+    return problems + compile_workflows(definition, default_registry(), filename)[1]
 
 
 def check_all(databases: Databases | None, text: str, filename: str) -> list[Problem]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from burble.errors import BurbleError
@@ -21,6 +21,10 @@ ENVIRONMENT_VARIABLES = {
     "BURBLE_GEOCODER": "How address texts become coordinates: gazetteer (default, offline: world cities), google, nominatim, or none",
     "BURBLE_GEOCODER_URL": "The geocoding service's URL template ({query}, {key}) for google or nominatim. Default: the service's public URL",
     "BURBLE_GEOCODER_KEY": "The geocoding service's API key (google needs one)",
+    # --- email (burble.mail) ---
+    "BURBLE_SMTP_URL": "The mail server emails are sent through: smtp://user:password@host:587 (STARTTLS) or smtps://host:465. Unset: emails stay in the outbox",
+    "BURBLE_MAIL_FROM": "The sender address of emails, like 'Rentals <noreply@example.com>'. Required with BURBLE_SMTP_URL",
+    # --- end email ---
 }
 
 GEOCODERS = ("gazetteer", "google", "nominatim", "none")
@@ -80,6 +84,9 @@ class Settings:
     geocoder: str = "gazetteer"
     geocoder_url: str | None = None
     geocoder_key: str | None = None
+    # Read by burble.mail.smtp.mailer_from_settings; may hold a password: not in repr().
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str | None = None
 
     @staticmethod
     def from_env(
@@ -112,6 +119,8 @@ class Settings:
             geocoder=_geocoder(env.get("BURBLE_GEOCODER") or "gazetteer"),
             geocoder_url=env.get("BURBLE_GEOCODER_URL") or None,
             geocoder_key=env.get("BURBLE_GEOCODER_KEY") or None,
+            smtp_url=env.get("BURBLE_SMTP_URL") or None,
+            mail_from=env.get("BURBLE_MAIL_FROM") or None,
         )
 
     @property

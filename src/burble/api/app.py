@@ -1,7 +1,8 @@
 """`create_app()`: the composition root of the HTTP server.
 
 Routes: `/api/1.1/...` (Live; also `/version-live/api/1.1/...`) and
-`/version-test/api/1.1/...` (Development). Duplicate slashes and a trailing slash are
+`/version-test/api/1.1/...` (Development): `obj/` the Data API (`api.data_api`), `wf/` the
+Workflow API (`api.workflow_api`). Duplicate slashes and a trailing slash are
 tolerated (bubble-wire.md §1.1). Synchronous work (database, token lookup) runs in a thread.
 Uploaded files: `/fileupload/f<id>/<name>` and `/version-test/fileupload/...` (`api.files`).
 """
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from burble.api import data_api, files
+from burble.api import data_api, files, workflow_api
 from burble.api.auth import resolve_actor, user_auth
 from burble.api.errors import error_response, unexpected_response
 from burble.errors import BurbleError, RouteNotFound, TooLarge
@@ -59,6 +60,10 @@ def create_app(runtime: Runtime, max_body_bytes: int = 50 * 1024 * 1024) -> Star
         env = runtime.environment(version)
         if parts and parts[0] == "obj":
             return data_api.handle(env, actor, request.method, parts[1:], request.query_params, raw)
+        if parts and parts[0] == "wf":
+            return workflow_api.handle(
+                env, actor, request.method, parts[1:], request.query_params, request.headers, raw
+            )
         raise RouteNotFound(f"No endpoint at /api/1.1/{'/'.join(parts)}")
 
     async def endpoint(request: Request) -> Response:

@@ -35,6 +35,12 @@ ERROR_TABLE: dict[type[e.BurbleError], tuple[int, str]] = {
     ConnectorTimeout: (504, "ERROR"),  # an outbound call timed out (burble.connector)
     ConnectorError: (502, "ERROR"),
     e.MissingData: (400, "MISSING_DATA"),
+    e.WorkflowApiDisabled: (404, "NOT_FOUND"),
+    e.WorkflowNotFound: (404, "NOT_FOUND"),
+    e.WorkflowNotInitializing: (404, "NOT_FOUND"),
+    e.InvalidParameter: (400, "INVALID"),
+    e.ActionFailed: (400, "ERROR"),
+    e.WorkflowTimeout: (504, "ERROR"),
     e.ListTooLong: (400, "LIST_TOO_LONG"),
     e.Conflict: (400, "ERROR"),
     e.TooLarge: (413, "ERROR"),

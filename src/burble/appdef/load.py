@@ -7,6 +7,7 @@ the definition, like `types.Rental Unit.fields.price`.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,34 @@ from burble.appdef.coerce import coerce_value
 from burble.appdef.model import (
     AppDefinition,
     AppSettings,
+    CustomEventSpec,
     DataType,
     Field,
     FieldKind,
     FieldType,
     KeyStyle,
     OptionSet,
+    ParameterSpec,
+    PathPart,
     Permission,
+    ResponseKind,
     RuleSpec,
+    Source,
+    WorkflowAuth,
+    WorkflowSpec,
     api_name,
+    dotted_path,
     sanitize,
 )
-from burble.appdef.raw import RawAppDef, RawDataApi, RawField, RawPrivacyRule, RawViewFields
+from burble.appdef.raw import (
+    RawAppDef,
+    RawContentType,
+    RawDataApi,
+    RawField,
+    RawParameter,
+    RawPrivacyRule,
+    RawViewFields,
+)
 from burble.errors import AppDefError, BurbleError, Problem
 
 DEFINITION_FILE = "app.yaml"
@@ -135,10 +152,38 @@ def locate(tree: Any, path: tuple[str | int, ...]) -> int | None:
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:
-    out = ""
+    return dotted_path(path)
+
+
+def _lines(tree: Any, path: tuple[PathPart, ...]) -> dict[tuple[PathPart, ...], int]:
+    """The line of every node under `path` in the YAML tree, by absolute path."""
+    out: dict[tuple[PathPart, ...], int] = {}
+    node = tree
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+        in_map = isinstance(node, CommentedMap) and part in node
+        in_seq = isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_map or in_seq):
+            return out
+        node = node[part]
+    line = locate(tree, path)
+    if line is not None:
+        out[path] = line
+
+    def walk(n: Any, at: tuple[PathPart, ...]) -> None:
+        if isinstance(n, CommentedMap):
+            for key, value in n.items():
+                out[(*at, str(key))] = n.lc.key(key)[0] + 1
+                walk(value, (*at, str(key)))
+        elif isinstance(n, CommentedSeq):
+            for i, value in enumerate(n):
+                out[(*at, i)] = n.lc.item(i)[0] + 1
+                walk(value, (*at, i))
+
+    walk(node, path)
     return out
+
+
+WORKFLOW_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 _UNION_TAGS = {
@@ -151,6 +196,9 @@ _UNION_TAGS = {
     "RawOptionSet",
     "RawViewFields",
     "list[RawPrivacyRule]",
+    "RawParameter",
+    "RawContentType",
+    "literal['json','text']",
 }
 
 
@@ -224,7 +272,121 @@ class _Resolver:
                 self.problem(f"'{name}' and '{other}' would share a table", "types", name)
             types[name] = dtype
         settings = self._settings(raw, types)
-        return AppDefinition.build(raw.name, settings, types, option_sets, self.text)
+        workflows = {
+            name: self._workflow(name, raw, type_names, option_sets) for name in raw.workflows
+        }
+        events = {
+            name: self._custom_event(name, raw, type_names, option_sets)
+            for name in raw.custom_events
+        }
+        return AppDefinition.build(
+            raw.name, settings, types, option_sets, self.text, workflows, events
+        )
+
+    # --- workflows (their expressions and actions are compiled by burble.workflows) -------
+
+    def _parameters(
+        self,
+        raw: dict[str, str | RawParameter],
+        path: tuple[PathPart, ...],
+        type_names: set[str],
+        option_sets: dict[str, OptionSet],
+    ) -> tuple[ParameterSpec, ...]:
+        out: list[ParameterSpec] = []
+        for name, spec in raw.items():
+            long = spec if isinstance(spec, RawParameter) else RawParameter(type=spec)
+            at = (*path, name)
+            if not name.strip():
+                self.problem("a parameter needs a name", *at)
+                continue
+            if name == "api_token":
+                self.problem(
+                    "'api_token' is the query parameter for tokens; choose another name", *at
+                )
+                continue
+            ftype = self._field_type(long.type, type_names, option_sets)
+            if ftype is None:
+                self.problem(
+                    f"unknown parameter type '{long.type}': use a Bubble field type, "
+                    "a data type, an option set, or 'list of ...'",
+                    *at,
+                )
+                continue
+            out.append(ParameterSpec(name, ftype, long.optional, long.in_ == "query"))
+        return tuple(out)
+
+    def _workflow(
+        self,
+        name: str,
+        raw: RawAppDef,
+        type_names: set[str],
+        option_sets: dict[str, OptionSet],
+    ) -> WorkflowSpec:
+        wf = raw.workflows[name]
+        path: tuple[PathPart, ...] = ("workflows", name)
+        if not WORKFLOW_NAME.match(name):
+            self.problem(
+                f"'{name}' cannot be part of a URL: use letters, digits, '-' and '_'", *path
+            )
+        content_type: str | None = None
+        if isinstance(wf.response, RawContentType):
+            response = ResponseKind.CUSTOM
+            content_type = wf.response.content_type.strip()
+            if not content_type or "\n" in content_type or "\r" in content_type:
+                self.problem("a content type is one line of text", *path, "response")
+        else:
+            response = ResponseKind(wf.response)
+        return WorkflowSpec(
+            name=name,
+            expose=wf.expose,
+            auth=WorkflowAuth(wf.auth),
+            method=wf.method,
+            ignore_privacy=wf.ignore_privacy,
+            parameters=self._parameters(
+                wf.parameters, (*path, "parameters"), type_names, option_sets
+            ),
+            only_when=wf.only_when,
+            return_200_if_not_run=wf.return_200_if_not_run,
+            response=response,
+            content_type=content_type,
+            actions=tuple(wf.actions),
+            source=Source(path, _lines(self.tree, path)),
+        )
+
+    def _custom_event(
+        self,
+        name: str,
+        raw: RawAppDef,
+        type_names: set[str],
+        option_sets: dict[str, OptionSet],
+    ) -> CustomEventSpec:
+        event = raw.custom_events[name]
+        path: tuple[PathPart, ...] = ("custom_events", name)
+        if not name.strip():
+            self.problem("a custom event needs a name", *path)
+        params = self._parameters(event.parameters, (*path, "parameters"), type_names, option_sets)
+        for p in params:
+            if p.in_query:
+                self.problem(
+                    "a custom event's parameters come from its trigger, not a query string",
+                    *path,
+                    "parameters",
+                    p.name,
+                )
+        returns: list[tuple[str, FieldType]] = []
+        for key, spelled in event.returns.items():
+            ftype = self._field_type(spelled, type_names, option_sets)
+            if ftype is None:
+                self.problem(f"unknown type '{spelled}'", *path, "return", key)
+            else:
+                returns.append((key, ftype))
+        return CustomEventSpec(
+            name=name,
+            parameters=params,
+            returns=tuple(returns),
+            actions=tuple(event.actions),
+            source=Source(path, _lines(self.tree, path)),
+        )
 
     def _option_sets(self, raw: RawAppDef) -> dict[str, OptionSet]:
         sets: dict[str, OptionSet] = {}
@@ -399,6 +561,7 @@ class _Resolver:
             workflow_api=raw.settings.workflow_api,
             max_list_length=raw.settings.max_list_length,
             max_search_offset=raw.settings.max_search_offset,
+            workflow_time_limit_seconds=raw.settings.workflow_time_limit_seconds,
         )
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 
 class FieldKind(enum.Enum):
@@ -172,6 +173,90 @@ class AppSettings:
     workflow_api: bool = False
     max_list_length: int = 10_000
     max_search_offset: int = 50_000
+    workflow_time_limit_seconds: float = 300.0
+
+
+# --- workflows (compiled by `burble.workflows`, like privacy rules by `burble.privacy`) ------
+
+PathPart = str | int
+
+
+def dotted_path(path: tuple[PathPart, ...]) -> str:
+    """`("workflows", "x", "actions", 1)` → `workflows.x.actions[1]`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a part of the definition is written: its path, and the line of every node under
+    it (by absolute path), so problems found later can be located like load-time ones."""
+
+    path: tuple[PathPart, ...]
+    lines: Mapping[tuple[PathPart, ...], int] = field(default_factory=dict)
+
+    def at(self, *rel: PathPart) -> tuple[PathPart, ...]:
+        return (*self.path, *rel)
+
+    def line(self, path: tuple[PathPart, ...]) -> int | None:
+        """The line of `path`, or of its deepest ancestor that has one."""
+        for end in range(len(path), 0, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+
+class WorkflowAuth(enum.Enum):
+    """Who may run an API workflow (Bubble's "Authentication")."""
+
+    NONE = "none"  # anyone
+    USER = "user"  # a user token or an admin token
+    ADMIN = "admin"  # an admin token only
+
+
+class ResponseKind(enum.Enum):
+    JSON = "json"
+    TEXT = "text"
+    CUSTOM = "custom"  # text with the workflow's own Content-Type
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    name: str
+    type: FieldType
+    optional: bool = False
+    in_query: bool = False  # read from the query string only
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowSpec:
+    """An API workflow as written; its condition and actions are compiled by
+    `burble.workflows` (actions stay plain mappings here: action kinds are a registry)."""
+
+    name: str
+    expose: bool
+    auth: WorkflowAuth
+    method: str  # "POST" or "GET"
+    ignore_privacy: bool
+    parameters: tuple[ParameterSpec, ...]
+    only_when: str | None
+    return_200_if_not_run: bool
+    response: ResponseKind
+    content_type: str | None
+    actions: tuple[Mapping[str, Any], ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class CustomEventSpec:
+    name: str
+    parameters: tuple[ParameterSpec, ...]
+    returns: tuple[tuple[str, FieldType], ...]
+    actions: tuple[Mapping[str, Any], ...]
+    source: Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +267,8 @@ class AppDefinition:
     option_sets: Mapping[str, OptionSet]
     source: str = ""  # the YAML text this was loaded from (stored with each deployed version)
     _by_api_name: Mapping[str, DataType] = field(default_factory=dict)
+    workflows: Mapping[str, WorkflowSpec] = field(default_factory=dict)
+    custom_events: Mapping[str, CustomEventSpec] = field(default_factory=dict)
 
     @staticmethod
     def build(
@@ -190,6 +277,8 @@ class AppDefinition:
         types: Mapping[str, DataType],
         option_sets: Mapping[str, OptionSet],
         source: str = "",
+        workflows: Mapping[str, WorkflowSpec] | None = None,
+        custom_events: Mapping[str, CustomEventSpec] | None = None,
     ) -> AppDefinition:
         by_api: dict[str, DataType] = {}
         for t in types.values():
@@ -201,6 +290,8 @@ class AppDefinition:
             option_sets=MappingProxyType(dict(option_sets)),
             source=source,
             _by_api_name=MappingProxyType(by_api),
+            workflows=MappingProxyType(dict(workflows or {})),
+            custom_events=MappingProxyType(dict(custom_events or {})),
         )
 
     def type_for_path(self, segment: str) -> DataType | None:

@@ -117,6 +117,93 @@ class RawSettings(_Strict):
         le=100_000,
         description="Most items a list field may hold; longer lists are refused (LIST_TOO_LONG).",
     )
+    workflow_time_limit_seconds: float = Field(
+        default=300,
+        gt=0,
+        le=86_400,
+        description="Longest a workflow run may take (Bubble: 300 s). A run past it is stopped "
+        "before its next action and everything it changed is undone.",
+    )
+
+
+class RawParameter(_Strict):
+    """A workflow or custom event parameter in long form. The short form is just the type."""
+
+    type: str = Field(description="Any field type, `list of ...` included (see `fields`).")
+    optional: bool = Field(default=False, description="The parameter may be left out.")
+    in_: Literal["body", "query"] = Field(
+        default="body",
+        alias="in",
+        description="`query`: read from the URL's query string only (Bubble's \"querystring\" "
+        "flag). `body` (default): from the JSON or form-encoded body, else the query string.",
+    )
+    description: str | None = None
+
+
+class RawContentType(_Strict):
+    content_type: str = Field(
+        min_length=1, description="The Content-Type of a response that is not JSON."
+    )
+
+
+class RawWorkflow(_Strict):
+    """An API workflow: `POST /api/1.1/wf/<name>` (`/version-test/...` on Development)."""
+
+    expose: bool = Field(
+        default=False,
+        description="Reachable through the Workflow API (Bubble's \"Expose as a "
+        'public API workflow"). Default false: the endpoint answers 404.',
+    )
+    auth: Literal["none", "user", "admin"] = Field(
+        default="user",
+        description="Who may run it: `none` (anyone), `user` (a user token or an admin token; "
+        "the default), `admin` (an admin token only).",
+    )
+    method: Literal["POST", "GET"] = Field(
+        default="POST", description="`POST` (default) or `GET` (parameters in the query string)."
+    )
+    ignore_privacy: bool = Field(
+        default=False,
+        description="Searches and reads inside the run ignore privacy rules (Bubble's \"Ignore "
+        'privacy rules when running the workflow").',
+    )
+    parameters: dict[str, str | RawParameter] = Field(
+        default_factory=dict, description="Parameters by name: a type, or {type, optional, in}."
+    )
+    only_when: str | None = Field(
+        default=None,
+        description="A condition (an expression without brackets): when it is not yes, "
+        "the workflow does not run.",
+    )
+    return_200_if_not_run: bool = Field(
+        default=False,
+        description="Answer 200 instead of 400 NOT_RUN when `only_when` is not yes (webhooks).",
+    )
+    response: Literal["json", "text"] | RawContentType = Field(
+        default="json",
+        description="What Return data answers: `json` (default), `text`, or `{content_type: ...}`.",
+    )
+    actions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The actions, in order; each a mapping with one action key (`create`, "
+        "`change`, `return`, ...) and its options (docs/workflows.md).",
+    )
+    description: str | None = None
+
+
+class RawCustomEvent(_Strict):
+    """A custom event: actions any workflow can run with `trigger: <name>`."""
+
+    parameters: dict[str, str | RawParameter] = Field(
+        default_factory=dict, description="Parameters by name: a type, or {type, optional}."
+    )
+    returns: dict[str, str] = Field(
+        default_factory=dict,
+        alias="return",
+        description="The values the event returns (with a `return:` action), by name: a type.",
+    )
+    actions: list[dict[str, Any]] = Field(default_factory=list, description="The actions.")
+    description: str | None = None
 
 
 class RawAppDef(_Strict):
@@ -135,6 +222,13 @@ class RawAppDef(_Strict):
     types: dict[str, RawType] = Field(
         default_factory=dict,
         description="Data types by name. `User` always exists; list it here to add fields to it.",
+    )
+    workflows: dict[str, RawWorkflow] = Field(
+        default_factory=dict,
+        description="API workflows by name (URL-safe: letters, digits, `-`, `_`).",
+    )
+    custom_events: dict[str, RawCustomEvent] = Field(
+        default_factory=dict, description="Custom events by name."
     )
 
 

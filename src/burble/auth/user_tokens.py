@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from burble.errors import TokenNotFound
-from burble.store.backend import Backend, Row
+from burble.store.backend import Backend, Row, Tx
 from burble.values import new_unique_id, now_ms
 
 TOKEN_BYTES = 32
@@ -107,6 +107,14 @@ class UserTokenStore:
         """A new token for this user; the clear token is returned here and never again.
 
         The caller vouches that the user exists (a token of a missing user never resolves)."""
+        with self._backend.write() as tx:
+            return self.create_in(tx, user_id, keep_logged_in)
+
+    def create_in(
+        self, tx: Tx, user_id: str, keep_logged_in: bool = False
+    ) -> tuple[UserTokenInfo, str]:
+        """`create` inside the caller's transaction (a workflow run's): the token exists only
+        if that transaction commits."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
         now = self._clock()
         info = UserTokenInfo(
@@ -118,20 +126,19 @@ class UserTokenStore:
             keep_logged_in=keep_logged_in,
             revoked_at=None,
         )
-        with self._backend.write() as tx:
-            tx.execute(
-                f"INSERT INTO {self._table} (id, user_id, token_hash, created_at, expires_at, "
-                "last_used_at, keep_logged_in, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                [
-                    info.id,
-                    user_id,
-                    digest(token),
-                    now,
-                    info.expires_at,
-                    now,
-                    1 if keep_logged_in else 0,
-                ],
-            )
+        tx.execute(
+            f"INSERT INTO {self._table} (id, user_id, token_hash, created_at, expires_at, "
+            "last_used_at, keep_logged_in, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+            [
+                info.id,
+                user_id,
+                digest(token),
+                now,
+                info.expires_at,
+                now,
+                1 if keep_logged_in else 0,
+            ],
+        )
         return info, token
 
     def of_user(self, user_id: str) -> list[UserTokenInfo]:
@@ -204,6 +211,15 @@ class UserTokenStore:
         that sends it). False when it was not an active token."""
         return self._revoke("token_hash = ?", [digest(token)]) > 0
 
+    def revoke_token_in(self, tx: Tx, token: str) -> bool:
+        """`revoke_token` inside the caller's transaction."""
+        return self._revoke_in(tx, "token_hash = ?", [digest(token)]) > 0
+
+    def token_id(self, tx: Tx, token: str) -> str | None:
+        """The id of this clear token (active or not), or None when it is not a token."""
+        row = tx.fetchone(f"SELECT id FROM {self._table} WHERE token_hash = ?", [digest(token)])
+        return None if row is None else str(row[0])
+
     def revoke(self, token_id: str, user_id: str | None = None) -> UserTokenInfo:
         """Revoke one token by id (of this user, when given); TokenNotFound if none is active."""
         where, params = "id = ?", [token_id]
@@ -226,15 +242,33 @@ class UserTokenStore:
         """Log out every other session: revoke all of the user's tokens but one."""
         return self._revoke("user_id = ? AND id <> ?", [user_id, keep_token_id])
 
+    def revoke_others_in(self, tx: Tx, user_id: str, keep_token_id: str | None) -> int:
+        """`revoke_others` inside the caller's transaction (None: keep none)."""
+        if keep_token_id is None:
+            return self._revoke_in(tx, "user_id = ?", [user_id])
+        return self._revoke_in(tx, "user_id = ? AND id <> ?", [user_id, keep_token_id])
+
     def revoke_all(self, user_id: str) -> int:
         """Revoke every token of the user; returns how many were active."""
         return self._revoke("user_id = ?", [user_id])
 
+    def revoke_all_in(self, tx: Tx, user_id: str) -> int:
+        """`revoke_all` inside the caller's transaction."""
+        return self._revoke_in(tx, "user_id = ?", [user_id])
+
     def _revoke(self, where: str, params: list[object]) -> int:
         with self._backend.write() as tx:
-            count = tx.execute(
-                f"UPDATE {self._table} SET revoked_at = ? WHERE {where} AND revoked_at IS NULL",
-                [self._clock(), *params],
-            )
+            count = self._revoke_in(tx, where, params)
+        self.forget()  # again, now that it is committed: no thread can have re-cached it
+        return count
+
+    def _revoke_in(self, tx: Tx, where: str, params: list[object]) -> int:
+        """Revoke in `tx`. The cache is cleared now; a thread of this process resolving the
+        token again before `tx` commits may cache it as valid: it is then refused within
+        `CACHE_MS`, as for another process (call `forget()` after the commit to close that)."""
+        count = tx.execute(
+            f"UPDATE {self._table} SET revoked_at = ? WHERE {where} AND revoked_at IS NULL",
+            [self._clock(), *params],
+        )
         self.forget()
         return count

@@ -1,4 +1,4 @@
-"""The `burble` command: init, serve, check, deploy, token, user."""
+"""The `burble` command: init, serve, check, deploy, token, user, logs, mail."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from burble.runtime import Databases, check_all, deploy
 from burble.settings import Settings
 
 if TYPE_CHECKING:
+    from burble.logs.runlog import LogEntry
+    from burble.mail.outbox import OutboxEmail
     from burble.runtime import Environment
+    from burble.store.backend import Backend
 
 
 def _fail(message: str) -> NoReturn:
@@ -360,6 +363,244 @@ def user_logout(
 
 
 # --- end users ------------------------------------------------------------------------------
+
+
+# --- server logs (burble.logs) and the outbox (burble.mail): `burble logs`, `burble mail` ---
+
+_ENVIRONMENT_OPTION = click.option(
+    "--version",
+    "version",
+    type=click.Choice(["live", "test"]),
+    default="test",
+    show_default=True,
+    help="The environment: test (Development) or live.",
+)
+
+
+@contextmanager
+def _environment_backend(app_dir: Path, version: str) -> Iterator[tuple[Databases, Backend]]:
+    """The database of one environment (no definition needed); closed after."""
+    try:
+        databases = Databases(_settings(app_dir))
+    except BurbleError as exc:
+        _fail(f"cannot open the databases: {exc.message}")
+    try:
+        yield databases, databases.live if version == "live" else databases.test
+    finally:
+        databases.close()
+
+
+def _log_user(app_dir: Path, databases: Databases, version: str, user: str) -> str:
+    """A `--user` value as a unique id: an email is looked up in the environment's users."""
+    from burble.auth.users import user_id_by_email
+    from burble.runtime import deployed_definition
+
+    if "@" not in user:
+        return user
+    try:
+        definition = deployed_definition(databases.live) if version == "live" else load_app(app_dir)
+    except AppDefError as exc:
+        _print_problems(exc.problems)
+        sys.exit(1)
+    user_type = definition.types.get("User") if definition else None
+    backend = databases.live if version == "live" else databases.test
+    found = user_id_by_email(backend, user_type.table, user) if user_type else None
+    if found is None:
+        _fail(f"no user with email '{user}' in {'Live' if version == 'live' else 'Development'}")
+    return found
+
+
+def _log_line(entry: LogEntry) -> str:
+    import orjson
+
+    from burble.values import format_date
+
+    parts = [
+        format_date(entry.at),
+        f"{entry.kind.value:<9}",
+        entry.workflow,
+        f"run={entry.run_id}",
+        f"user={entry.user_id or 'anonymous'}",
+        entry.message,
+    ]
+    if entry.data is not None:
+        parts.append(orjson.dumps(entry.data).decode())
+    if entry.duration_ms is not None:
+        parts.append(f"({entry.duration_ms:.1f} ms)")
+    return "  ".join(parts)
+
+
+@main.command("logs")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_ENVIRONMENT_OPTION
+@click.option("--workflow", default=None, help="Only this workflow's runs.")
+@click.option("--since", default=None, help="From this time: ISO date, or an age (30m, 1h, 2d).")
+@click.option("--until", default=None, help="Before this time: ISO date, or an age.")
+@click.option("--user", default=None, help="Only runs of this user: unique id or email.")
+@click.option("--run", "run_id", default=None, help="Only this run (zoom on one run).")
+@click.option("--text", default=None, help="Only entries whose message or data contain this.")
+@click.option("--errors", is_flag=True, help="Only workflow errors.")
+@click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="At most this many entries (the latest).",
+)
+def logs_cmd(
+    directory: Path,
+    version: str,
+    workflow: str | None,
+    since: str | None,
+    until: str | None,
+    user: str | None,
+    run_id: str | None,
+    text: str | None,
+    errors: bool,
+    limit: int,
+) -> None:
+    """Print the server logs: one line per entry, oldest first."""
+    from burble.logs.search import parse_since, search
+    from burble.values import now_ms
+
+    now = now_ms()
+    try:
+        start = None if since is None else parse_since(since, now)
+        end = None if until is None else parse_since(until, now)
+    except BurbleError as exc:
+        raise click.BadParameter(exc.message) from None
+    with _environment_backend(directory, version) as (databases, backend):
+        user_id = None if user is None else _log_user(directory, databases, version, user)
+        try:
+            entries = search(
+                backend,
+                workflow=workflow,
+                since=start,
+                until=end,
+                user=user_id,
+                run_id=run_id,
+                text=text,
+                errors_only=errors,
+                limit=limit,
+            )
+        except BurbleError as exc:
+            _fail(exc.message)
+    if not entries:
+        click.echo("No log entries.", err=True)
+    for entry in entries:
+        click.echo(_log_line(entry))
+
+
+@main.group()
+def mail() -> None:
+    """The outbox: every email workflows send, in Development (default) or Live."""
+
+
+def _recipients(email: OutboxEmail) -> str:
+    return ", ".join(email.message.to)
+
+
+@mail.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["queued", "sending", "sent", "failed"]),
+    default=None,
+    help="Only emails with this status.",
+)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@_ENVIRONMENT_OPTION
+@_APP_OPTION
+def mail_list(status: str | None, limit: int, version: str, app_dir: Path) -> None:
+    """List the latest emails, newest first."""
+    from burble.mail.outbox import Status, emails
+    from burble.values import format_date
+
+    with _environment_backend(app_dir, version) as (_, backend):
+        found = emails(backend, status=None if status is None else Status(status), limit=limit)
+    if not found:
+        click.echo("No emails.")
+    for email in found:
+        line = (
+            f"{email.id}  {format_date(email.created_at)}  {email.status.value:<7}  "
+            f"to {_recipients(email)}  {email.message.subject!r}"
+        )
+        if email.error:
+            line += f"  ({email.error})"
+        click.echo(line)
+
+
+@mail.command("show")
+@click.argument("email_id")
+@_ENVIRONMENT_OPTION
+@_APP_OPTION
+def mail_show(email_id: str, version: str, app_dir: Path) -> None:
+    """Print one email: its headers, status and body."""
+    from burble.mail.outbox import email
+    from burble.values import format_date
+
+    with _environment_backend(app_dir, version) as (_, backend):
+        found = email(backend, email_id)
+    if found is None:
+        _fail(f"no email with id '{email_id}'")
+    m = found.message
+    rows = [
+        ("Id", found.id),
+        ("Created", format_date(found.created_at)),
+        ("Status", found.status.value),
+        ("Sent", None if found.sent_at is None else format_date(found.sent_at)),
+        ("Attempts", str(found.attempts)),
+        ("Error", found.error),
+        ("Run", found.run_id),
+        ("Sender name", m.sender_name),
+        ("To", ", ".join(m.to)),
+        ("Cc", ", ".join(m.cc) or None),
+        ("Bcc", ", ".join(m.bcc) or None),
+        ("Reply-To", m.reply_to),
+        ("Subject", m.subject),
+        ("Format", "HTML" if m.html else "text"),
+    ]
+    for name, value in rows:
+        if value is not None:
+            click.echo(f"{name}: {value}")
+    click.echo("")
+    click.echo(m.body)
+
+
+@mail.command("send-pending")
+@click.option("--retry-failed", is_flag=True, help="Queue the failed emails again first.")
+@_ENVIRONMENT_OPTION
+@_APP_OPTION
+def mail_send_pending(retry_failed: bool, version: str, app_dir: Path) -> None:
+    """Send the queued emails through BURBLE_SMTP_URL."""
+    from burble.mail.outbox import DEFAULT_BATCH, deliver_pending, email, requeue_failed
+    from burble.mail.smtp import mailer_from_settings
+
+    try:
+        mailer = mailer_from_settings(_settings(app_dir))
+    except BurbleError as exc:
+        _fail(f"bad setting: {exc.message}")
+    if mailer is None:
+        _fail("BURBLE_SMTP_URL is not set: emails stay in the outbox (burble mail list)")
+    sent, failed = 0, []
+    with _environment_backend(app_dir, version) as (_, backend):
+        if retry_failed:
+            requeue_failed(backend)
+        while True:
+            done = deliver_pending(backend, mailer)
+            sent += len(done.sent)
+            failed += [email(backend, i) for i in done.failed]
+            if len(done.sent) + len(done.failed) < DEFAULT_BATCH:
+                break
+    for f in failed:
+        if f is not None:
+            click.echo(f"{f.id} to {_recipients(f)} failed: {f.error}", err=True)
+    click.echo(f"Sent {sent} email{'' if sent == 1 else 's'} via {mailer.describe()}.")
+    if failed:
+        click.echo(f"{len(failed)} failed.", err=True)
+        sys.exit(1)
+
+
+# --- end logs and mail ----------------------------------------------------------------------
 
 
 if __name__ == "__main__":

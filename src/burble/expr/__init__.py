@@ -4,7 +4,7 @@ and compile conditions to SQL. Reference: docs/expressions.md."""
 from burble.expr.ast import Expr
 from burble.expr.errors import ExprError
 from burble.expr.evaluate import EvalContext, Thing, evaluate
-from burble.expr.parser import Scope, parse, parse_condition
+from burble.expr.parser import Scope, StepOutput, parse, parse_condition
 from burble.expr.to_sql import SqlContext, compilable, to_sql
 from burble.expr.types import Kind, ValueType
 
@@ -15,6 +15,7 @@ __all__ = [
     "Kind",
     "Scope",
     "SqlContext",
+    "StepOutput",
     "Thing",
     "ValueType",
     "compilable",

@@ -157,6 +157,14 @@ class Parameter(Expr):
 
 
 @dataclass(frozen=True, eq=False)
+class StepResult(Expr):
+    """`Result of step N` in a workflow (`key`: one of a custom event's returned values)."""
+
+    step: int
+    key: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
 class AllOptions(Expr):
     option_set: str
     options: tuple[str, ...]

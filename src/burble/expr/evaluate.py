@@ -42,6 +42,7 @@ from burble.expr.ast import (
     Parameter,
     SearchFor,
     Sorted,
+    StepResult,
     ThisItem,
     ThisThing,
 )
@@ -54,13 +55,19 @@ def _no_parameters() -> Mapping[str, object]:
     return {}
 
 
+def _no_results() -> Mapping[int, object]:
+    return {}
+
+
 @dataclass
 class EvalContext:
     """What an expression can see when it runs.
 
     `fetch` reads a thing by id (chains like `This Booking's unit's owner`); `search` runs
     `Search for` with constraints `(field, store.query.Op spelling, stored value)` and applies
-    the caller's privacy rules. `current_user` None means not logged in."""
+    the caller's privacy rules. `current_user` None means not logged in. `results` holds
+    the results of a workflow's earlier steps by number (a custom event's: a mapping of its
+    returned values)."""
 
     this: Thing | None
     current_user: Thing | None
@@ -68,6 +75,7 @@ class EvalContext:
     fetch: Callable[[DataType, str], Thing | None]
     search: Callable[[DataType, list[tuple[Field, str, object]]], list[Thing]]
     parameters: Mapping[str, object] = field(default_factory=_no_parameters)
+    results: Mapping[int, object] = field(default_factory=_no_results)
 
 
 class _Anonymous:
@@ -228,6 +236,12 @@ class _Evaluator:
 
     def parameter(self, node: Parameter) -> Any:
         return self.ctx.parameters.get(node.name)
+
+    def step_result(self, node: StepResult) -> Any:
+        value = self.ctx.results.get(node.step)
+        if node.key is not None:
+            return value.get(node.key) if isinstance(value, Mapping) else None
+        return value
 
     def all_options(self, node: AllOptions) -> Any:
         return list(node.options)
@@ -404,6 +418,7 @@ _HANDLERS: dict[type, Callable[[_Evaluator, Any], Any]] = {
     CurrentUser: _Evaluator.current_user,
     Now: _Evaluator.now,
     Parameter: _Evaluator.parameter,
+    StepResult: _Evaluator.step_result,
     AllOptions: _Evaluator.all_options,
     SearchFor: _Evaluator.search,
     GetField: _Evaluator.get_field,

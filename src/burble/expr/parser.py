@@ -47,6 +47,7 @@ from burble.expr.ast import (
     Parameter,
     SearchFor,
     Sorted,
+    StepResult,
     ThisItem,
     ThisThing,
 )
@@ -62,13 +63,29 @@ def _no_parameters() -> Mapping[str, FieldType]:
 
 
 @dataclass(frozen=True)
+class StepOutput:
+    """What `Result of step N` gives: one value (`type`), named values (`fields`: a custom
+    event's returned values, read with `'s <name>`), or nothing (both None). `title` is the
+    action's name, which `Result of step N (<title>)` may repeat."""
+
+    title: str
+    type: ValueType | None = None
+    fields: Mapping[str, ValueType] | None = None
+
+
+def _no_steps() -> Mapping[int, StepOutput]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
 class Scope:
     """What names an expression may use: the app's types and option sets, `This <Type>` (when
-    `this_type` is set) and workflow parameters by name."""
+    `this_type` is set), workflow parameters by name and the results of earlier steps."""
 
     definition: AppDefinition
     this_type: DataType | None = None
     parameters: Mapping[str, FieldType] = field(default_factory=_no_parameters)
+    steps: Mapping[int, StepOutput] = field(default_factory=_no_steps)
 
 
 def parse(text: str, scope: Scope) -> Expr:
@@ -499,6 +516,8 @@ class _Parser:
             return self._search(col)
         if c.accept("All"):
             return self._all_options(col)
+        if c.accept_seq("Result", "of", "step"):
+            return self._step_result(col)
         name = c.longest(self.scope.parameters)
         if name is not None:
             return Parameter(name, type=ValueType.of(self.scope.parameters[name]), column=col)
@@ -534,6 +553,46 @@ class _Parser:
                     raise self.error(_unknown_option(text, expected.target, options), col)
                 return Literal(text, type=expected, column=col)
         return Literal(text or None, type=t.TEXT, column=col)
+
+    def _step_result(self, col: int) -> Expr:
+        c = self.c
+        num_col = c.column
+        n = c.number()
+        if n is None or n != int(n) or n < 1:
+            raise self.error("expected a step number after 'Result of step' (1 for the first)")
+        step = int(n)
+        output = self.scope.steps.get(step)
+        if output is None:
+            raise self.error(f"there is no step {step} before this one", num_col)
+        c.skip_ws()
+        if c.pos < len(c.text) and c.text[c.pos] == "(":
+            close = c.text.find(")", c.pos)
+            if close < 0:
+                raise self.error("expected ')' after the step's action name")
+            label = " ".join(c.text[c.pos + 1 : close].split())
+            if label.lower() != output.title.lower():
+                raise self.error(f"step {step} is '{output.title}', not '{label}'", c.pos + 2)
+            c.pos = close + 1
+        if output.fields is not None:
+            at = c.column
+            if not c.apostrophe():
+                names = ", ".join(output.fields) or "none"
+                raise self.error(
+                    f"step {step} ({output.title}) returns named values: read one with "
+                    f"'s <name> ({names})",
+                    at,
+                )
+            key_col = c.column
+            key = c.longest(output.fields)
+            if key is None:
+                found, hint = suggest(c, output.fields)
+                raise self.error(
+                    f"step {step} ({output.title}) returns no value '{found}'{hint}", key_col
+                )
+            return StepResult(step, key, type=output.fields[key], column=col)
+        if output.type is None:
+            raise self.error(f"step {step} ({output.title}) has no result", num_col)
+        return StepResult(step, type=output.type, column=col)
 
     def _option_set_prefix(self) -> str | None:
         """`Unit Status's` before an option value: the set's name."""

@@ -49,6 +49,7 @@ from burble.expr.ast import (
     Parameter,
     SearchFor,
     Sorted,
+    StepResult,
     ThisItem,
     ThisThing,
     children,
@@ -178,7 +179,7 @@ class _Val:
 
 # --- static subtrees ----------------------------------------------------------------------
 
-_NEVER_STATIC = (ThisThing, ThisItem, SearchFor, Parameter, GetField, Filtered)
+_NEVER_STATIC = (ThisThing, ThisItem, SearchFor, Parameter, StepResult, GetField, Filtered)
 
 
 def _is_static(node: Expr) -> bool:
@@ -373,6 +374,7 @@ class _Compiler:
             return self.arith(node)
         what = {
             Parameter: "workflow parameters",
+            StepResult: "'Result of step'",
             ThisItem: "'This item'",
             Filtered: "':filtered'",
             Sorted: "':sorted'",

@@ -57,6 +57,73 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         ),
     ),
     # --- end users' authentication ---
+    # --- password reset tokens (burble.auth.accounts) ---
+    (
+        3,
+        (
+            """CREATE TABLE {t:burble_password_resets} (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at {bigint} NOT NULL,
+                expires_at {bigint} NOT NULL,
+                used_at {bigint}
+            )""",
+            "CREATE INDEX burble_password_resets__user_id ON {t:burble_password_resets} (user_id)",
+        ),
+    ),
+    # --- end password reset tokens ---
+    # --- the outbox: every email sent (burble.mail.outbox) ---
+    (
+        4,
+        (
+            """CREATE TABLE {t:burble_outbox} (
+                id TEXT PRIMARY KEY,
+                created_at {bigint} NOT NULL,
+                run_id TEXT,
+                to_addrs TEXT NOT NULL,
+                cc_addrs TEXT NOT NULL,
+                bcc_addrs TEXT NOT NULL,
+                reply_to TEXT,
+                sender_name TEXT,
+                subject TEXT NOT NULL,
+                body TEXT NOT NULL,
+                html INTEGER NOT NULL DEFAULT 0,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                claimed_at {bigint},
+                sent_at {bigint},
+                error TEXT
+            )""",
+            "CREATE INDEX burble_outbox__status ON {t:burble_outbox} (status, created_at)",
+            "CREATE INDEX burble_outbox__created_at ON {t:burble_outbox} (created_at)",
+        ),
+    ),
+    # --- end outbox ---
+    # --- server logs (burble.logs) ---
+    (
+        5,
+        (
+            """CREATE TABLE {t:burble_logs} (
+                id TEXT PRIMARY KEY,
+                run_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                at {bigint} NOT NULL,
+                workflow TEXT NOT NULL,
+                user_id TEXT,
+                kind TEXT NOT NULL,
+                step INTEGER,
+                message TEXT NOT NULL,
+                data TEXT,
+                duration_ms DOUBLE PRECISION
+            )""",
+            "CREATE INDEX burble_logs__at ON {t:burble_logs} (at)",
+            "CREATE INDEX burble_logs__run ON {t:burble_logs} (run_id, seq)",
+            "CREATE INDEX burble_logs__workflow ON {t:burble_logs} (workflow, at)",
+            "CREATE INDEX burble_logs__user ON {t:burble_logs} (user_id, at)",
+        ),
+    ),
+    # --- end server logs ---
 )
 
 

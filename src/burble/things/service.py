@@ -287,6 +287,74 @@ class ThingService:
             if not self.store.delete(tx, dtype, thing_id):
                 raise ThingNotFound(dtype.api_name, thing_id)
 
+    # --- for workflow actions: inside the caller's transaction ----------------------------
+    # Actions change data whatever the "via API" permissions say (those govern the Data API
+    # only, seed 004); privacy rules limit what a run finds and reads, through `access`.
+
+    def access(self, actor: Actor, dtype: DataType) -> Access | None:
+        """What the caller may find and view of `dtype`'s things (None: everything)."""
+        return self._access(actor, dtype)
+
+    def geocoded(self, value: object) -> object:
+        """An address (or list of addresses) with coordinates from the geocoder if it finds
+        them; anything else unchanged."""
+        if isinstance(value, values.Address) or (
+            isinstance(value, list) and all(isinstance(v, values.Address) for v in value)
+        ):
+            return self._geocoded(value)
+        return value
+
+    def create_in(
+        self, tx: Tx, actor: Actor, dtype: DataType, field_values: Mapping[Field, object]
+    ) -> str:
+        """Create a thing from stored values in `tx` (defaults apply); its id."""
+        vals = {f: v for f, v in field_values.items() if v is not None}
+        for field in dtype.fields:
+            if field not in vals and field.default is not None:
+                vals[field] = field.default
+        now = self._clock()
+        thing = NewThing(
+            id=values.new_unique_id(now),
+            created_date=now,
+            created_by=self._creator(actor),
+            values=vals,
+        )
+        check_references(tx, self.backend, self.definition, thing.values)
+        self._insert(tx, dtype, [thing])
+        return thing.id
+
+    def update_in(
+        self, tx: Tx, dtype: DataType, thing_id: str, changes: Mapping[Field, object]
+    ) -> bool:
+        """Change the listed fields of a thing in `tx`; False when it does not exist."""
+        check_references(tx, self.backend, self.definition, changes)
+        return self.store.update(tx, dtype, thing_id, changes, self._clock())
+
+    def delete_in(self, tx: Tx, dtype: DataType, thing_id: str) -> bool:
+        """Delete a thing in `tx`; False when it did not exist."""
+        return self.store.delete(tx, dtype, thing_id)
+
+    def set_slug_in(self, tx: Tx, dtype: DataType, thing_id: str, slug: str) -> str | None:
+        """Give a thing `slug` (already normalised), or `slug-1`, `slug-2`, ... when another
+        thing of its type has it (Bubble's rule); the slug set, None if the thing is missing."""
+        table = self.backend.dialect.table(dtype.table)
+        taken = {
+            row[0]
+            for row in tx.fetchall(
+                f"SELECT _slug FROM {table} WHERE (_slug = ? OR _slug LIKE ?) AND _id <> ?",
+                [slug, slug + "-%", thing_id],
+            )
+        }
+        chosen, n = slug, 0
+        while chosen in taken:
+            n += 1
+            chosen = f"{slug}-{n}"
+        changed = tx.execute(
+            f"UPDATE {table} SET _slug = ?, _modified_date = ? WHERE _id = ?",
+            [chosen, self._clock(), thing_id],
+        )
+        return chosen if changed else None
+
     # --- helpers --------------------------------------------------------------------------
 
     @staticmethod
