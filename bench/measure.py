@@ -73,7 +73,9 @@ def measure(
     load: Load,
     round_number: int,
 ) -> Run:
-    """Warm up for `load.warmup_s`, then measure for `load.duration_s`."""
+    """Warm up for `load.warmup_s`, then measure for `load.duration_s` (once the server has
+    finished what an earlier run left it)."""
+    procs.wait_idle(target.pid)
     if load.warmup_s > 0:
         wrk.run(wrk_bin, target.base_url, script, load.warmup_s, load.threads, load.connections)
     before = procs.usage(target.pid)

@@ -116,6 +116,20 @@ def usage(pid: int) -> Usage:
     return Usage(cpu, rss, peak)
 
 
+def wait_idle(pid: int, max_s: float = 20.0, interval_s: float = 0.25) -> float:
+    """Wait until the process tree uses under 5 % of a core (a server still working off the
+    requests a previous run left queued); returns the seconds waited."""
+    started = time.monotonic()
+    last = usage(pid).cpu_s
+    while time.monotonic() - started < max_s:
+        time.sleep(interval_s)
+        now = usage(pid).cpu_s
+        if now - last < 0.05 * interval_s:
+            break
+        last = now
+    return time.monotonic() - started
+
+
 class Process:
     """A command running in its own process group (so Ctrl-C on the benchmark does not reach
     it before the benchmark stops it, and stopping it stops everything it started)."""

@@ -36,9 +36,11 @@ def _frame_key(frame: str) -> str:
     if not m:
         return frame.strip()
     path = m.group("file")
-    for marker in ("/src/burble/", "/site-packages/", "/lib/python3"):
+    for marker in ("/src/burble/", "/site-packages/", "/lib/python3.11/"):
         if marker in path:
-            path = path[path.index(marker) + 1 :]
+            path = path[path.index(marker) + len(marker) :]
+            if marker == "/src/burble/":
+                path = "burble/" + path
             break
     return f"{m.group('func')} ({path})"
 
@@ -63,7 +65,7 @@ def top_functions(raw: str, limit: int = 25) -> dict[str, Any]:
             inclusive[frame] += count
 
     def share(counter: Counter[str], only_burble: bool = False) -> list[dict[str, Any]]:
-        items = [(k, v) for k, v in counter.most_common() if not only_burble or "src/burble/" in k]
+        items = [(k, v) for k, v in counter.most_common() if not only_burble or "(burble/" in k]
         return [
             {"function": k, "share": round(v / total, 4) if total else 0.0}
             for k, v in items[:limit]
@@ -92,7 +94,11 @@ def record(wrk_bin: str, target: Target, script: Path, load: Load, out: Path) ->
         )
     )
     loader.start()
-    common = ["--pid", str(target.pid), "--duration", str(seconds), "--rate", "200", "--nonblocking"]  # fmt: skip
+    # --gil: only the thread holding the GIL is sampled, i.e. where Burble's Python time goes
+    # (threads waiting for work, for the GIL or for SQLite's writer lock are left out; so is
+    # time inside SQLite, which runs with the GIL released).
+    common = ["--pid", str(target.pid), "--duration", str(seconds), "--rate", "200", "--gil"]
+    common.append("--nonblocking")
     raw_path, svg_path = out.with_suffix(".txt"), out.with_suffix(".svg")
     spies = [
         subprocess.Popen([spy, "record", *common, "--format", "raw", "-o", str(raw_path)],
@@ -114,5 +120,6 @@ def record(wrk_bin: str, target: Target, script: Path, load: Load, out: Path) ->
         r = result[0]
         top["wrk"] = {"req_per_s": round(r.req_per_s, 1), "p50_ms": r.latency_p50_ms}
     out.with_suffix(".json").write_text(json.dumps(top, indent=2) + "\n", encoding="utf-8")
-    lines = [f"{x['share']:.1%} {x['function']}" for x in top["inclusive_burble"][:12]]
-    return f"{top['samples']} samples; inclusive (src/burble):\n  " + "\n  ".join(lines)
+    lines = [f"{x['share']:.1%} {x['function']}" for x in top["inclusive_burble"][:15]]
+    lines += ["self:"] + [f"{x['share']:.1%} {x['function']}" for x in top["self"][:12]]
+    return f"{top['samples']} samples; inclusive (burble):\n  " + "\n  ".join(lines)

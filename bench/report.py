@@ -29,6 +29,19 @@ def compare(case: Case, burble: dict[str, Any], pb: dict[str, Any]) -> dict[str,
     return out
 
 
+def compare_single(case: Case, alone: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """(e) with one connection: Burble's time per bulk over PocketBase's (p50 latency)."""
+    b = alone["burble"]["latency_p50_ms"]
+    p = alone["pocketbase"]["latency_p50_ms"]
+    ratio = b / p if p else None
+    return {
+        "time_ratio_single_connection": None if ratio is None else round(ratio, 3),
+        "met_single_connection": ratio is not None
+        and case.target is not None
+        and ratio <= case.target,
+    }
+
+
 def judge_p50(case: Case, under_load: dict[str, Any], single: dict[str, Any]) -> dict[str, Any]:
     assert case.target is not None
     return {
@@ -93,6 +106,18 @@ def markdown(results: dict[str, Any]) -> str:
                 f" | {_num(x['latency_p99_ms'], 1)} | {x['errors']} | "
                 f"{_num(x['cpu_us_per_request'])} | {_num(x['rss_mib'])} | {ratio} |"
             )
+        if cid == "e" and "single_connection" in case:
+            for name, label in (("burble", "Burble"), ("pocketbase", "PocketBase")):
+                x = case["single_connection"][name]
+                ratio = ""
+                if name == "burble":
+                    ratio = f"time {_num(comparison.get('time_ratio_single_connection'), 2)}×"
+                lines.append(
+                    f"| {'(e) the same, 1 connection' if name == 'burble' else ''} | {label} | "
+                    f"{_num(x['req_per_s'], 1)} | {_num(x['latency_p50_ms'], 1)} | "
+                    f"{_num(x['latency_p99_ms'], 1)} | {x['errors']} | "
+                    f"{_num(x['cpu_us_per_request'])} | {_num(x['rss_mib'])} | {ratio} |"
+                )
         if cid == "g":
             x = case["single_connection"]
             lines.append(
@@ -131,8 +156,22 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{_verdict(comparison['met_single_connection'])} at 1 connection"
             )
         elif "time_ratio" in comparison:
-            measured = f"Burble's time per bulk = {_num(comparison['time_ratio'], 2)}× PocketBase's"
+            measured = (
+                f"Burble's time per bulk = {_num(comparison['time_ratio'], 2)}× PocketBase's at "
+                f"{s['wrk_connections']} connections"
+            )
             verdict = _verdict(comparison["met"])
+            if "time_ratio_single_connection" in comparison:
+                alone = case["single_connection"]
+                measured += (
+                    f"; {_num(comparison['time_ratio_single_connection'], 2)}× at 1 connection "
+                    f"({_num(alone['burble']['latency_p50_ms'])} ms against "
+                    f"{_num(alone['pocketbase']['latency_p50_ms'])} ms)"
+                )
+                verdict = (
+                    f"{verdict} under load; "
+                    f"{_verdict(comparison['met_single_connection'])} at 1 connection"
+                )
         else:
             measured = f"Burble/PocketBase req/s = {_num(comparison['req_per_s_ratio'], 2)}×"
             verdict = _verdict(comparison["met"])

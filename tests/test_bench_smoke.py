@@ -60,6 +60,7 @@ def test_quick_benchmark_writes_every_case(tmp_path: Path) -> None:
         for server in cases[cid]["servers"].values():
             assert server["requests"] > 0, cid
             assert server["errors"] == 0, cid
+    assert set(cases["e"]["single_connection"]) == {"burble", "pocketbase"}
     g = cases["g"]
     assert g["status"] == "measured" and g["records"] > 0
     assert g["single_connection"]["requests"] > 0
