@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from burble.appdef.load import check_app, parse_app
 from burble.appdef.model import AppDefinition
+from burble.auth.accounts import Accounts
 from burble.auth.tokens import TokenStore
 from burble.auth.user_tokens import UserTokenStore
 from burble.errors import AppDefError, BurbleError, Problem
@@ -53,6 +54,7 @@ class Environment:
         files: FileStore | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         geocoder: Geocoder | None = None,
+        user_tokens: UserTokenStore | None = None,
     ) -> Environment:
         schema.sync(backend, definition, label=_label(version))
         creator = f"admin_user_{definition.name}_{version.value}"
@@ -67,7 +69,8 @@ class Environment:
         compiled, problems = compile_workflows(definition, default_registry())
         if problems:
             raise AppDefError(problems)
-        workflows = Engine(backend, definition, things, compiled)
+        accounts = Accounts(things.store, user_tokens or UserTokenStore(backend))
+        workflows = Engine(backend, definition, things, compiled, accounts=accounts)
         return Environment(version, backend, definition, things, workflows)
 
 
@@ -202,7 +205,13 @@ class Runtime:
 
     def _open(self, version: Version, backend: Backend, definition: AppDefinition) -> Environment:
         return Environment.open(
-            version, backend, definition, self.files[version], self._max_upload_bytes, self.geocoder
+            version,
+            backend,
+            definition,
+            self.files[version],
+            self._max_upload_bytes,
+            self.geocoder,
+            self.user_tokens[version],
         )
 
     def environment(self, version: Version) -> Environment:

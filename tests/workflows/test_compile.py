@@ -127,7 +127,9 @@ def test_a_clean_definition_has_no_problems() -> None:
                   - make: Item
             """,
             "unknown action: an action is a mapping with one of create, change, change_list, "
-            "delete, delete_list, copy_list, set_slug, return, terminate, trigger",
+            "delete, delete_list, copy_list, set_slug, return, terminate, trigger, sign_up, log_in, "
+            "log_out, log_out_other_sessions, change_current_user, create_account, "
+            "update_credentials, reset_password_token, reset_password, send_email",
             13,
             "workflows.w.actions[0]",
         ),

@@ -21,7 +21,7 @@ EXAMPLE = ROOT / "examples" / "marketplace"
 
 def test_the_example_loads_clean() -> None:
     definition = load_app(EXAMPLE)
-    assert set(definition.workflows) == {"create-listing", "stripe-webhook"}
+    assert set(definition.workflows) == {"sign-up", "log-in", "create-listing", "stripe-webhook"}
     assert set(definition.custom_events) == {"record-sale"}
     text = (EXAMPLE / "app.yaml").read_text()
     assert definition_problems(text, str(EXAMPLE / "app.yaml")) == []

@@ -12,6 +12,7 @@ import orjson
 from starlette.responses import Response
 
 from burble import errors as e
+from burble.auth import accounts as acc
 from burble.connector.client import ConnectorError, ConnectorTimeout
 from burble.expr import ExprError
 from burble.files.uploads import UploadInvalid
@@ -40,6 +41,12 @@ ERROR_TABLE: dict[type[e.BurbleError], tuple[int, str]] = {
     e.WorkflowNotInitializing: (404, "NOT_FOUND"),
     e.InvalidParameter: (400, "INVALID"),
     e.ActionFailed: (400, "ERROR"),
+    # account actions (burble.auth.accounts; docs/workflows.md, "Account and email actions")
+    acc.InvalidEmail: (400, "INVALID_DATA"),
+    acc.PasswordTooWeak: (400, "INVALID_DATA"),
+    acc.EmailTaken: (400, "ERROR"),
+    acc.WrongCredentials: (400, "ERROR"),
+    acc.NotLoggedIn: (401, "UNAUTHORIZED"),
     e.WorkflowTimeout: (504, "ERROR"),
     e.ListTooLong: (400, "LIST_TOO_LONG"),
     e.Conflict: (400, "ERROR"),

@@ -66,8 +66,17 @@ def handle(
         raise MethodNotAllowed(method, allowed)
     _authorise(workflow, actor)
     sent = _parameters(workflow, query, headers, raw)
-    outcome = env.workflows.run(workflow, actor, sent)
+    outcome = env.workflows.run(workflow, actor, sent, _user_token(actor, headers))
     return _answer(workflow, outcome)
+
+
+def _user_token(actor: Actor, headers: Headers) -> str | None:
+    """The bearer token a user called with (what *Log the user out* revokes); None for an
+    admin or anonymous caller, or a user logged in by the session cookie only."""
+    if actor.kind is not ActorKind.USER:
+        return None
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
 
 
 def _authorise(workflow: Workflow, actor: Actor) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from burble import values
 from burble.appdef.model import AppDefinition, DataType, Field, ParameterSpec
+from burble.auth.accounts import Accounts
 from burble.auth.actor import Actor
 from burble.errors import ActionFailed, BurbleError, WorkflowTimeout
 from burble.expr import EvalContext, Expr, Thing, evaluate
@@ -48,8 +49,11 @@ class Run:
         ignore_privacy: bool,
         name: str,
         log: RunLog | None = None,
+        token: str | None = None,
     ) -> None:
         self.engine = engine
+        self.token = token  # the user token the caller sent (bearer or cookie), for log out
+        self.tokens_changed = False  # a session was revoked: forget cached tokens on commit
         self.log = log
         self.failed_step: int | None = None  # the top-level step an error stopped the run at
         self.tx = tx
@@ -157,8 +161,10 @@ class Engine:
         workflows: Workflows,
         clock_ms: Callable[[], int] = values.now_ms,
         monotonic: Callable[[], float] = time.monotonic,
+        accounts: Accounts | None = None,
     ) -> None:
         self.backend = backend
+        self.accounts = accounts  # users and their tokens (account actions); None: none
         self.definition = definition
         self.things = things
         self.workflows = workflows
@@ -166,8 +172,15 @@ class Engine:
         self.monotonic = monotonic  # replaceable (tests move time by hand)
         self.time_limit = definition.settings.workflow_time_limit_seconds
 
-    def run(self, workflow: Workflow, actor: Actor, sent: Mapping[str, object]) -> Outcome:
-        """Run an API workflow with the parameters the caller sent (raw, as received)."""
+    def run(
+        self,
+        workflow: Workflow,
+        actor: Actor,
+        sent: Mapping[str, object],
+        token: str | None = None,
+    ) -> Outcome:
+        """Run an API workflow with the parameters the caller sent (raw, as received);
+        `token`: the user token the caller sent, if any (what *Log the user out* revokes)."""
         spec = workflow.spec
         log = RunLog(self.backend, spec.name, actor.user_id, clock=self.clock_ms)
         run: Run | None = None
@@ -181,7 +194,7 @@ class Engine:
                     check_thing_parameters(
                         spec.parameters, params, self.definition, self.things, tx
                     )
-                    run = Run(self, tx, actor, spec.ignore_privacy, spec.name, log)
+                    run = Run(self, tx, actor, spec.ignore_privacy, spec.name, log, token)
                     frame = Frame(run, params)
                     passed = workflow.only_when is None or frame.holds(workflow.only_when)
                     log.condition(passed, expression=spec.only_when)
@@ -190,6 +203,8 @@ class Engine:
                         outcome = Outcome(True, run.response, run.text, run.headers)
                     else:
                         outcome = Outcome(False)
+                if run.tokens_changed and self.accounts is not None:
+                    self.accounts.tokens.forget()  # committed: no stale cached token
             except BurbleError as exc:
                 log.error(exc.message, step=None if run is None else run.failed_step)
                 raise
