@@ -55,7 +55,7 @@ def _num(value: Any, digits: int = 0) -> str:
     if value is None:
         return "–"
     if digits == 0:
-        return f"{value:,.0f}"
+        return f"{value:,.1f}" if 0 < abs(value) < 10 else f"{value:,.0f}"
     return f"{value:,.{digits}f}"
 
 

@@ -56,8 +56,10 @@ class Access:
     def _condition(self, rule: Rule) -> Fragment:
         if rule.condition is None:
             return TRUE
+        # to_sql never yields NULL, so the bare predicate is safe under NOT and leaves the
+        # columns visible to the query planner (an index on `owner` serves `owner = ?`).
         sql, params = to_sql(rule.condition, self._ctx)
-        return Fragment(f"(CASE WHEN {sql} THEN 1 ELSE 0 END) = 1", tuple(params))
+        return Fragment(f"({sql})", tuple(params))
 
     def condition(self, permission: Permission) -> Fragment:
         """SQL true for the things this caller holds `permission` on."""

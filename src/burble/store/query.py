@@ -182,13 +182,13 @@ def order_clause(dialect: Dialect, search: Search) -> tuple[str, list[object]]:
         if s.origin is not None:
             cols = column_names(s.field)
             lat, lng = dialect.quote(cols[1]), dialect.quote(cols[2])
-            terms.append(f"({lat} IS NULL)")
+            terms.append(f"({lat} IS NULL)")  # PostgreSQL's least() would hide a NULL distance
             terms.append(dialect.distance_km_sql(lat, lng) + direction)
             params += dialect.distance_km_params(*s.origin)
             continue
         col = dialect.quote(column_names(s.field)[0])
-        terms.append(f"({col} IS NULL)")
-        terms.append(_comparable(dialect, s.field, col) + direction)
+        # Empty values last in both directions; written so an index can serve the order.
+        terms.append(_comparable(dialect, s.field, col) + direction + " NULLS LAST")
     terms.append(dialect.quote("_id"))
     return " ORDER BY " + ", ".join(terms), params
 
