@@ -135,8 +135,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             "",
             f"Other processes used up to {max(shares):.0%} of the machine's CPU during a case's "
-            "measured runs (0 % is a quiet machine; both servers were measured in turn, so "
-            "both met it).",
+            "measured runs (0 % is a quiet machine; the two servers were measured in turn, "
+            "so both were exposed to it).",
         ]
     lines += ["", "| Target | Measured | Verdict |", "|---|---|---|"]
     for case in results["cases"]:

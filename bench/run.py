@@ -75,8 +75,12 @@ def parse_args(argv: Sequence[str] | None) -> Options | None:
     p.add_argument("--no-docs", action="store_true", help="do not touch the Markdown file")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (servers' data and logs)")  # fmt: skip
     p.add_argument("--profile", type=Path, metavar="DIR", help="instead of benchmarking, profile Burble with py-spy under each case's load; flame graphs and top functions in DIR")  # fmt: skip
+    p.add_argument("--render", type=Path, metavar="RESULTS_JSON", help="only rewrite the Markdown results section from a results file, then exit")  # fmt: skip
     p.add_argument("--install-only", action="store_true", help=f"install PocketBase and wrk if missing, then exit (status {EXIT_TOOLS_MISSING} when they cannot be)")  # fmt: skip
     args = p.parse_args(argv)
+    if args.render is not None:
+        render(args.render, args.docs or DOCS)
+        raise SystemExit(0)
     if args.install_only:
         return None
     quick = bool(args.quick)
@@ -110,6 +114,14 @@ def parse_args(argv: Sequence[str] | None) -> Options | None:
         keep=bool(args.keep),
         profile_dir=args.profile,
     )
+
+
+def render(results_path: Path, docs: Path) -> None:
+    """Rewrite the results section of `docs` from a results file (no measuring)."""
+    results = json.loads(results_path.read_text("utf-8"))
+    print(report.markdown(results))
+    report.update_docs(docs, results, results_path.resolve())
+    log(f"updated {docs}")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
