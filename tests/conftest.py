@@ -35,9 +35,6 @@ def _postgres_reachable() -> str | None:
         return str(exc)
 
 
-_PG_PROBLEM: str | None = "not probed"
-
-
 @pytest.fixture(scope="session")
 def pg_pool() -> Iterator[PostgresPool]:
     problem = _postgres_reachable()
@@ -84,9 +81,6 @@ class Api:
         self.client = client
         self.token = token
         self.auth = {"Authorization": f"Bearer {token}"}
-
-    def get(self, path: str, **kw: object) -> object:
-        return self.client.get(path, headers=self.auth, **kw)  # type: ignore[arg-type]
 
 
 def make_api(databases: Databases, text: str, deploy_live: bool = False) -> Api:

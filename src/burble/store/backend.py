@@ -7,7 +7,7 @@ identifiers come only from the schema and go through `Dialect.quote`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -110,8 +110,3 @@ class Backend(Protocol):
 
     def describe(self) -> str:
         """Where the data lives, for logs and the CLI (never a password)."""
-
-
-def iter_chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]

@@ -142,7 +142,7 @@ def migrate(backend: Backend) -> list[int]:
     d = backend.dialect
     applied: list[int] = []
     with backend.write() as tx:
-        _lock(backend, tx)
+        lock_schema(backend, tx)
         for statement in d.setup_statements():
             tx.execute(statement)
         tx.execute(
@@ -163,10 +163,7 @@ def migrate(backend: Backend) -> list[int]:
     return applied
 
 
-def _lock(backend: Backend, tx: Tx) -> None:
+def lock_schema(backend: Backend, tx: Tx) -> None:
     """Serialise migrations and schema changes across processes (SQLite's write lock does it)."""
     if backend.dialect.name == "postgresql":
         tx.fetchone("SELECT pg_advisory_xact_lock(hashtext(?))", ["burble:" + backend.describe()])
-
-
-lock_schema = _lock
