@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 from burble.appdef.load import check_app, parse_app
 from burble.appdef.model import AppDefinition
-from burble.auth.accounts import Accounts
+from burble.auth.accounts import Accounts, PasswordPolicy
 from burble.auth.tokens import TokenStore
 from burble.auth.user_tokens import UserTokenStore
 from burble.errors import AppDefError, BurbleError, Problem
 from burble.files.store import FileStore, LocalFileStore
 from burble.geo import Geocoder, make_geocoder
+from burble.mail.postman import Postman
+from burble.mail.smtp import mailer_from_settings
 from burble.privacy.rules import compile_rules
 from burble.settings import DEFAULT_MAX_UPLOAD_BYTES, Settings
 from burble.store import schema
@@ -55,6 +57,7 @@ class Environment:
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         geocoder: Geocoder | None = None,
         user_tokens: UserTokenStore | None = None,
+        on_email: Callable[[], None] | None = None,
     ) -> Environment:
         schema.sync(backend, definition, label=_label(version))
         creator = f"admin_user_{definition.name}_{version.value}"
@@ -69,8 +72,14 @@ class Environment:
         compiled, problems = compile_workflows(definition, default_registry())
         if problems:
             raise AppDefError(problems)
-        accounts = Accounts(things.store, user_tokens or UserTokenStore(backend))
-        workflows = Engine(backend, definition, things, compiled, accounts=accounts)
+        rules = definition.settings.password
+        policy = PasswordPolicy(
+            rules.min_length, rules.require_number, rules.require_capital, rules.require_symbol
+        )
+        accounts = Accounts(things.store, user_tokens or UserTokenStore(backend), policy)
+        workflows = Engine(
+            backend, definition, things, compiled, accounts=accounts, on_email=on_email
+        )
         return Environment(version, backend, definition, things, workflows)
 
 
@@ -194,6 +203,16 @@ class Runtime:
         }
         self._max_upload_bytes = settings.max_upload_bytes
         self.geocoder = make_geocoder_from(settings)
+        mailer = mailer_from_settings(settings)
+        # Emails are sent right after the run that queued them commits (none without SMTP).
+        self.postmen: dict[Version, Postman] = (
+            {}
+            if mailer is None
+            else {
+                Version.LIVE: Postman(databases.live, mailer, "live"),
+                Version.TEST: Postman(databases.test, mailer, "test"),
+            }
+        )
         self.test = self._open(Version.TEST, databases.test, working)
         self._live_version = deployed_version(databases.live)
         self.live = self._open_live()
@@ -212,6 +231,7 @@ class Runtime:
             self._max_upload_bytes,
             self.geocoder,
             self.user_tokens[version],
+            on_email=postman.poke if (postman := self.postmen.get(version)) else None,
         )
 
     def environment(self, version: Version) -> Environment:
@@ -233,6 +253,8 @@ class Runtime:
                 self._live_version = version
 
     def close(self) -> None:
+        for postman in self.postmen.values():
+            postman.stop()
         close = getattr(self.geocoder, "close", None)
         if close is not None:
             close()

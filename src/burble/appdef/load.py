@@ -29,6 +29,7 @@ from burble.appdef.model import (
     KeyStyle,
     OptionSet,
     ParameterSpec,
+    PasswordRules,
     PathPart,
     Permission,
     ResponseKind,
@@ -562,6 +563,7 @@ class _Resolver:
             max_list_length=raw.settings.max_list_length,
             max_search_offset=raw.settings.max_search_offset,
             workflow_time_limit_seconds=raw.settings.workflow_time_limit_seconds,
+            password=PasswordRules(**raw.settings.password_policy.model_dump()),
         )
 
 

@@ -76,6 +76,10 @@ class FieldType:
     def item(self) -> FieldType:
         return FieldType(self.kind, False, self.target)
 
+    def __hash__(self) -> int:
+        # The generated hash calls the Enum's Python-level __hash__; this one does not.
+        return hash((self.kind._name_, self.is_list, self.target))
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -86,6 +90,11 @@ class Field:
     type: FieldType
     column: str
     default: object = None  # already coerced to the stored representation
+
+    def __hash__(self) -> int:
+        # Fields key the values of every write: hash what tells them apart (equal fields have
+        # equal names and columns) instead of every attribute, nested type and default.
+        return hash((self.name, self.column))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +175,16 @@ class KeyStyle(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class PasswordRules:
+    """The app's password policy; `burble.auth.accounts.PasswordPolicy` enforces it."""
+
+    min_length: int = 8
+    require_number: bool = False
+    require_capital: bool = False
+    require_symbol: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class AppSettings:
     data_api: bool = False
     exposed_types: frozenset[str] = frozenset()
@@ -174,6 +193,7 @@ class AppSettings:
     max_list_length: int = 10_000
     max_search_offset: int = 50_000
     workflow_time_limit_seconds: float = 300.0
+    password: PasswordRules = PasswordRules()
 
 
 # --- workflows (compiled by `burble.workflows`, like privacy rules by `burble.privacy`) ------

@@ -91,6 +91,19 @@ class RawDataApi(_Strict):
     )
 
 
+class RawPasswordPolicy(_Strict):
+    """Bubble's password policy (Settings → General), checked on sign-up, account creation,
+    credential updates and password resets."""
+
+    min_length: int = Field(default=8, ge=1, le=1024, description="Fewest characters.")
+    require_number: bool = Field(default=False, description="At least one digit.")
+    require_capital: bool = Field(default=False, description="At least one capital letter.")
+    require_symbol: bool = Field(
+        default=False,
+        description="At least one character that is not a letter, a digit, a space or ':'.",
+    )
+
+
 class RawSettings(_Strict):
     data_api: bool | RawDataApi = Field(
         default=False,
@@ -123,6 +136,10 @@ class RawSettings(_Strict):
         le=86_400,
         description="Longest a workflow run may take (Bubble: 300 s). A run past it is stopped "
         "before its next action and everything it changed is undone.",
+    )
+    password_policy: RawPasswordPolicy = Field(
+        default_factory=RawPasswordPolicy,
+        description="The rules a new password must meet (default: at least 8 characters).",
     )
 
 

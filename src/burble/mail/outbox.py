@@ -57,6 +57,10 @@ class Delivery:
     sent: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
+    def sent_or_failed(self) -> bool:
+        """Whether it handled any email (so there may be more to send)."""
+        return bool(self.sent or self.failed)
+
 
 _COLUMNS = (
     "id, created_at, run_id, to_addrs, cc_addrs, bcc_addrs, reply_to, sender_name, subject, "

@@ -54,6 +54,7 @@ class Run:
         self.engine = engine
         self.token = token  # the user token the caller sent (bearer or cookie), for log out
         self.tokens_changed = False  # a session was revoked: forget cached tokens on commit
+        self.emails_queued = False  # Send email ran: wake the postman on commit
         self.log = log
         self.failed_step: int | None = None  # the top-level step an error stopped the run at
         self.tx = tx
@@ -162,8 +163,10 @@ class Engine:
         clock_ms: Callable[[], int] = values.now_ms,
         monotonic: Callable[[], float] = time.monotonic,
         accounts: Accounts | None = None,
+        on_email: Callable[[], None] | None = None,
     ) -> None:
         self.backend = backend
+        self.on_email = on_email  # called after a run that queued emails has committed
         self.accounts = accounts  # users and their tokens (account actions); None: none
         self.definition = definition
         self.things = things
@@ -205,6 +208,8 @@ class Engine:
                         outcome = Outcome(False)
                 if run.tokens_changed and self.accounts is not None:
                     self.accounts.tokens.forget()  # committed: no stale cached token
+                if run.emails_queued and self.on_email is not None:
+                    self.on_email()
             except BurbleError as exc:
                 log.error(exc.message, step=None if run is None else run.failed_step)
                 raise

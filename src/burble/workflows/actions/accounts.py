@@ -519,6 +519,7 @@ def run_send_email(action: SendEmail, frame: Frame) -> object:
     )
     run_id = None if run.log is None else run.log.run_id
     outbox.queue(run.tx, run.engine.backend, message, run_id=run_id, now=run.engine.clock_ms())
+    run.emails_queued = True
     return None
 
 
