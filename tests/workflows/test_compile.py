@@ -448,7 +448,8 @@ def test_shape_problems_come_first() -> None:
         (
             "workflows.w.response",
             "Input should be 'json' or 'text' or Input should be a valid dictionary or "
-            "instance of RawContentType",
+            "instance of RawContentType or Input should be a valid dictionary or instance of "
+            "RawRedirect",
         ),
     ]
 

@@ -71,9 +71,22 @@ def _lookup(exc: e.BurbleError) -> tuple[int, str]:
     return 500, "ERROR"
 
 
-def error_response(exc: e.BurbleError) -> Response:
+def error_parts(exc: e.BurbleError) -> tuple[int, str, str]:
+    """The status, code and message a client is shown for `exc` (a 5xx's own message is
+    logged, never shown)."""
     status, code = _lookup(exc)
+    message = exc.message
+    if status in (502, 504):  # an outside service failed; its message is safe to show
+        log.warning("upstream error: %s", exc.message)
+    elif status >= 500:
+        log.error("internal error: %s", exc.message, exc_info=exc)
+        message = "The server could not complete the request"
+    return status, code, message
+
+
+def error_response(exc: e.BurbleError) -> Response:
     if isinstance(exc, e.InvalidToken):
+        status, _ = _lookup(exc)
         body = {
             "error_class": "Unauthorized",
             "args": {"code": "INVALID_TOKEN"},
@@ -81,12 +94,7 @@ def error_response(exc: e.BurbleError) -> Response:
             "translation": exc.message,
         }
         return Response(orjson.dumps(body), status, media_type=JSON)
-    message = exc.message
-    if status in (502, 504):  # an outside service failed; its message is safe to show
-        log.warning("upstream error: %s", exc.message)
-    elif status >= 500:
-        log.error("internal error: %s", exc.message, exc_info=exc)
-        message = "The server could not complete the request"
+    status, code, message = error_parts(exc)
     headers = None
     if isinstance(exc, e.MethodNotAllowed) and getattr(exc, "allowed", None):
         headers = {"allow": ", ".join(exc.allowed)}

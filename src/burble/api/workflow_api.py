@@ -3,16 +3,18 @@ reports the parameters a sample request holds (bubble-wire.md §8; docs/workflow
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 from starlette.datastructures import Headers, QueryParams
 from starlette.responses import Response
 
+from burble.api.errors import error_parts
 from burble.appdef.model import ResponseKind, WorkflowAuth
 from burble.auth.actor import Actor, ActorKind
 from burble.errors import (
     BadRequest,
+    BurbleError,
     MethodNotAllowed,
     PermissionDenied,
     RouteNotFound,
@@ -64,9 +66,17 @@ def handle(
     allowed = (workflow.spec.method,)
     if method not in allowed:
         raise MethodNotAllowed(method, allowed)
-    _authorise(workflow, actor)
-    sent = _parameters(workflow, query, headers, raw)
-    outcome = env.workflows.run(workflow, actor, sent, _user_token(actor, headers))
+    try:
+        _authorise(workflow, actor)
+        sent = _parameters(workflow, query, headers, raw)
+        outcome = env.workflows.run(workflow, actor, sent, _user_token(actor, headers))
+    except BurbleError as exc:
+        if workflow.spec.redirect_on_error is None:
+            raise
+        status, _, message = error_parts(exc)
+        return _redirect(
+            workflow.spec.redirect_on_error, [("statusCode", status), ("message", message)]
+        )
     return _answer(workflow, outcome)
 
 
@@ -166,7 +176,11 @@ def _answer(workflow: Workflow, outcome: Outcome) -> Response:
             return _json({"status": "success", "response": {}})
         # Bubble's flat body (bubble-wire.md §9.2), not an error of the table.
         message = f"The condition for the workflow {spec.name} is not met. Workflow won't run"
+        if spec.redirect_on_error is not None:
+            return _redirect(spec.redirect_on_error, [("statusCode", 400), ("message", message)])
         return _json({"status": "NOT_RUN", "message": message}, 400)
+    if spec.response is ResponseKind.REDIRECT and spec.redirect is not None:
+        return _redirect(spec.redirect, list(outcome.response.items()), outcome.headers)
     if spec.response is ResponseKind.JSON:
         return _json({"status": "success", "response": outcome.response}, 200, outcome.headers)
     media = spec.content_type or TEXT
@@ -174,3 +188,36 @@ def _answer(workflow: Workflow, outcome: Outcome) -> Response:
     for name, value in outcome.headers:
         response.headers.append(name, value)
     return response
+
+
+def _redirect(
+    url: str, data: list[tuple[str, object]], headers: list[tuple[str, str]] | None = None
+) -> Response:
+    """302 to `url` with `data` added to its query string (a list: the key repeated; an
+    empty value: left out)."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in data:
+        for item in value if isinstance(value, list) else [value]:
+            text = _query_text(item)
+            if text is not None:
+                pairs.append((key, text))
+    if pairs:
+        parts = urlsplit(url)
+        query = (parts.query + "&" if parts.query else "") + urlencode(pairs)
+        url = urlunsplit(parts._replace(query=query))
+    response = Response(b"", 302, headers={"location": url})
+    for name, value in headers or []:
+        response.headers.append(name, value)
+    return response
+
+
+def _query_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return str(value)

@@ -48,6 +48,7 @@ from burble.appdef.raw import (
     RawField,
     RawParameter,
     RawPrivacyRule,
+    RawRedirect,
     RawViewFields,
 )
 from burble.errors import AppDefError, BurbleError, Problem
@@ -185,6 +186,12 @@ def _lines(tree: Any, path: tuple[PathPart, ...]) -> dict[tuple[PathPart, ...], 
 
 
 WORKFLOW_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+# A redirect: an absolute http(s) URL, or a path of this server ("//host" is another host).
+_REDIRECT = re.compile(r"^(https?://[^\s/?#]+[^\s]*|/(?!/)[^\s]*)$", re.IGNORECASE)
+
+
+def _strip(text: str | None) -> str | None:
+    return None if text is None else text.strip()
 
 
 _UNION_TAGS = {
@@ -199,6 +206,7 @@ _UNION_TAGS = {
     "list[RawPrivacyRule]",
     "RawParameter",
     "RawContentType",
+    "RawRedirect",
     "literal['json','text']",
 }
 
@@ -330,7 +338,20 @@ class _Resolver:
                 f"'{name}' cannot be part of a URL: use letters, digits, '-' and '_'", *path
             )
         content_type: str | None = None
-        if isinstance(wf.response, RawContentType):
+        redirect: tuple[str | None, str | None] = (None, None)
+        if isinstance(wf.response, RawRedirect):
+            response = ResponseKind.REDIRECT
+            redirect = (wf.response.redirect.strip(), _strip(wf.response.on_error))
+            for key, url in zip(("redirect", "on_error"), redirect, strict=True):
+                if url is not None and not _REDIRECT.match(url):
+                    self.problem(
+                        "a redirect is an https:// or http:// URL or a path starting with one "
+                        f"'/' (not {url!r})",
+                        *path,
+                        "response",
+                        key,
+                    )
+        elif isinstance(wf.response, RawContentType):
             response = ResponseKind.CUSTOM
             content_type = wf.response.content_type.strip()
             if not content_type or "\n" in content_type or "\r" in content_type:
@@ -352,6 +373,8 @@ class _Resolver:
             content_type=content_type,
             actions=tuple(wf.actions),
             source=Source(path, _lines(self.tree, path)),
+            redirect=redirect[0],
+            redirect_on_error=redirect[1],
         )
 
     def _custom_event(

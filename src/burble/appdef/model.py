@@ -241,6 +241,7 @@ class ResponseKind(enum.Enum):
     JSON = "json"
     TEXT = "text"
     CUSTOM = "custom"  # text with the workflow's own Content-Type
+    REDIRECT = "redirect"  # 302 to a URL, the returned data in its query string
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +269,8 @@ class WorkflowSpec:
     content_type: str | None
     actions: tuple[Mapping[str, Any], ...]
     source: Source
+    redirect: str | None = None  # ResponseKind.REDIRECT: where success goes
+    redirect_on_error: str | None = None  # and where errors go (None: the usual error body)
 
 
 @dataclass(frozen=True, slots=True)

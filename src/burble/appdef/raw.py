@@ -163,6 +163,18 @@ class RawContentType(_Strict):
     )
 
 
+class RawRedirect(_Strict):
+    redirect: str = Field(
+        description="Where a successful run sends the caller (302): an https:// or http:// URL, "
+        "or a path of this server (`/page`); the returned data is added to its query string."
+    )
+    on_error: str | None = Field(
+        default=None,
+        description="Where a failed run sends the caller, with `statusCode` and `message` in "
+        "the query string. Without it errors answer their usual JSON body.",
+    )
+
+
 class RawWorkflow(_Strict):
     """An API workflow: `POST /api/1.1/wf/<name>` (`/version-test/...` on Development)."""
 
@@ -196,9 +208,10 @@ class RawWorkflow(_Strict):
         default=False,
         description="Answer 200 instead of 400 NOT_RUN when `only_when` is not yes (webhooks).",
     )
-    response: Literal["json", "text"] | RawContentType = Field(
+    response: Literal["json", "text"] | RawContentType | RawRedirect = Field(
         default="json",
-        description="What Return data answers: `json` (default), `text`, or `{content_type: ...}`.",
+        description="What Return data answers: `json` (default), `text`, `{content_type: ...}`, "
+        "or `{redirect: URL, on_error: URL}`.",
     )
     actions: list[dict[str, Any]] = Field(
         default_factory=list,

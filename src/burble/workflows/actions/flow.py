@@ -55,7 +55,7 @@ def parse_return(options: Mapping[str, Any], b: Builder) -> ReturnData | None:
             if value is not None:
                 out.append((key, value))
         return ReturnData(tuple(out)) if b.ok else None
-    if ctx.response is ResponseKind.JSON:
+    if ctx.response in (ResponseKind.JSON, ResponseKind.REDIRECT):
         if not isinstance(raw, dict):
             b.problem("this workflow answers JSON: `return: {key: value, ...}`", "return")
             return None
