@@ -220,3 +220,16 @@ def test_log_out_other_sessions_keeps_the_callers(app: App) -> None:
     assert app.client.get(url, headers=app.headers["ann-phone"]).status_code == 200
     assert app.client.get(url, headers=app.headers["ann"]).status_code == 401
     assert app.client.get(url, headers=app.headers["ann-laptop"]).status_code == 401
+
+
+def test_logs_show_the_inputs_with_secrets_masked(app: App) -> None:
+    from burble.logs.search import search
+
+    _ann(app)
+    app.run("credentials", "ann", json={"password": "second-pass-2", "current": PASSWORD})
+    logged = [e.data for e in search(app.env.backend) if e.kind.value == "action"]
+    assert logged == [
+        {"email": "ann@example.com", "password": "***"},  # sign up
+        {"email": "ann@example.com", "password": "***"},  # log in
+        {"email": None, "password": "***", "current_password": "***"},
+    ]

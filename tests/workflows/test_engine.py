@@ -336,6 +336,13 @@ def test_every_run_writes_its_server_log(app: App) -> None:
         ("end", None, "Finished running workflow three-steps"),
     ]
     assert entries[0].data == {"fail": False} and entries[-1].data == {"ok": True}
+    # Each action's evaluated inputs, by option.
+    assert [e.data for e in entries[2:6]] == [
+        {"fields.name": "one"},
+        {"fields.name": "two"},
+        {"condition": "fail"},  # the skipped action has no inputs
+        {"values.ok": True},
+    ]
     assert len({e.run_id for e in entries}) == 1
 
 

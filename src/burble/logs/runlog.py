@@ -102,10 +102,16 @@ class RunLog:
         data = None if expression is None else {"condition": expression}
         self._add(LogKind.CONDITION, message, data, step=step)
 
-    def action(self, step: int, name: str, inputs: Mapping[str, object] | None = None) -> None:
-        """An action starts, with its evaluated inputs."""
+    def action(self, step: int, name: str, inputs: Mapping[str, object] | None = None) -> int:
+        """An action starts; returns its entry's index, for `inputs` once it has run."""
         self._add(LogKind.ACTION, f"Running action {name} (step {step})", inputs, step=step)
         self._open_action = (len(self._pending) - 1, self._timer())
+        return len(self._pending) - 1
+
+    def inputs(self, entry: int, inputs: Mapping[str, object]) -> None:
+        """Record the evaluated inputs of the action at `entry` (secrets masked)."""
+        if inputs and 0 <= entry < len(self._pending):
+            self._pending[entry] = replace(self._pending[entry], data=redact(dict(inputs)))
 
     def end(self, result: Mapping[str, object] | None = None) -> None:
         """The run finished (after its transaction committed); `result`: what it returned."""

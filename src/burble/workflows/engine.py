@@ -21,6 +21,7 @@ from burble.logs.runlog import RunLog
 from burble.store.backend import Backend, Tx
 from burble.things.service import ThingService
 from burble.workflows.dynamic import Value, evaluate_value
+from burble.workflows.inputs import Capture, named_inputs
 from burble.workflows.model import CustomEvent, Step, Workflow, Workflows
 from burble.workflows.parameters import check_thing_parameters, coerce_parameters
 from burble.workflows.reads import Reader
@@ -55,6 +56,7 @@ class Run:
         self.token = token  # the user token the caller sent (bearer or cookie), for log out
         self.tokens_changed = False  # a session was revoked: forget cached tokens on commit
         self.emails_queued = False  # Send email ran: wake the postman on commit
+        self.capture: Capture | None = None  # the running step's evaluated values (its log)
         self.log = log
         self.failed_step: int | None = None  # the top-level step an error stopped the run at
         self.tx = tx
@@ -141,7 +143,10 @@ class Frame:
         )
 
     def evaluate(self, value: Value, this: Thing | None = None) -> object:
-        return evaluate_value(value, self.context(this))
+        result = evaluate_value(value, self.context(this))
+        if self.run.capture is not None:
+            self.run.capture.record(value, result)
+        return result
 
     def holds(self, condition: Expr, this: Thing | None = None) -> bool:
         return evaluate(condition, self.context(this)) is True
@@ -251,8 +256,8 @@ class Engine:
                 if not passed:
                     frame.results[step.number] = None
                     continue
-            if log is not None:
-                log.action(step.number, step.title + in_event)
+            entry = None if log is None else log.action(step.number, step.title + in_event)
+            outer, run.capture = run.capture, (None if log is None else Capture())
             try:
                 frame.results[step.number] = step.runner(step.action, frame)
             except WorkflowTimeout:
@@ -263,6 +268,10 @@ class Engine:
                 exc.message = f"{where}, step {step.number} ({step.title}): {exc.message}"
                 exc.args = (exc.message,)
                 raise
+            finally:
+                if log is not None and entry is not None and run.capture is not None:
+                    log.inputs(entry, named_inputs(step.action, run.capture))
+                run.capture = outer
             if frame.stopped:
                 break
 
