@@ -178,14 +178,23 @@ def _create_table(tx: Tx, d: Dialect, dtype: DataType) -> None:
     for field in dtype.fields:
         columns += [f"{d.quote(c)} {t}" for c, t in field_columns(d, field)]
     tx.execute(f"CREATE TABLE IF NOT EXISTS {d.table(dtype.table)} ({', '.join(columns)})")
-    for column in ("_created_date", "_modified_date", "_created_by", "_slug"):
+    for column in ("_created_date", "_modified_date", "_created_by"):
         sql = d.index_sql(dtype.table, identifier(dtype.table + "__ix_", column), [column], "plain")
         assert sql is not None
         tx.execute(sql)
 
 
+def _sync_slug_index(tx: Tx, d: Dialect, dtype: DataType) -> None:
+    """Slugs are unique per type (Bubble), enforced by the database so that two concurrent
+    runs cannot give two things one slug (tables made before it also have a plain index)."""
+    sql = d.index_sql(dtype.table, identifier(dtype.table + "__ux_", "_slug"), ["_slug"], "plain")
+    assert sql is not None and sql.startswith("CREATE INDEX ")
+    tx.execute("CREATE UNIQUE INDEX " + sql.removeprefix("CREATE INDEX "))
+
+
 def _sync_indexes(tx: Tx, d: Dialect, dtype: DataType) -> None:
     """An index for every field a search may constrain or sort on, and the full-text index."""
+    _sync_slug_index(tx, d, dtype)
     for field in dtype.fields:
         columns = column_names(field)
         kind = field.type.kind

@@ -42,6 +42,7 @@ from burble.things.references import check_references, missing_references, refer
 from burble.things.search_params import parse_search
 
 MAX_BULK_LINES = 1000
+SLUG_ATTEMPTS = 5  # a slug taken by a concurrent run: look again this many times
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -338,22 +339,32 @@ class ThingService:
         """Give a thing `slug` (already normalised), or `slug-1`, `slug-2`, ... when another
         thing of its type has it (Bubble's rule); the slug set, None if the thing is missing."""
         table = self.backend.dialect.table(dtype.table)
-        taken = {
-            row[0]
-            for row in tx.fetchall(
-                f"SELECT _slug FROM {table} WHERE (_slug = ? OR _slug LIKE ?) AND _id <> ?",
-                [slug, slug + "-%", thing_id],
-            )
-        }
-        chosen, n = slug, 0
-        while chosen in taken:
-            n += 1
-            chosen = f"{slug}-{n}"
-        changed = tx.execute(
-            f"UPDATE {table} SET _slug = ?, _modified_date = ? WHERE _id = ?",
-            [chosen, self._clock(), thing_id],
-        )
-        return chosen if changed else None
+        for _ in range(SLUG_ATTEMPTS):
+            taken = {
+                row[0]
+                for row in tx.fetchall(
+                    f"SELECT _slug FROM {table} WHERE (_slug = ? OR _slug LIKE ?) AND _id <> ?",
+                    [slug, slug + "-%", thing_id],
+                )
+            }
+            chosen, n = slug, 0
+            while chosen in taken:
+                n += 1
+                chosen = f"{slug}-{n}"
+            # The unique index decides between concurrent runs: the loser (on PostgreSQL, once
+            # the winner has committed) rolls back to the savepoint and picks the next slug.
+            tx.execute("SAVEPOINT burble_slug")
+            try:
+                changed = tx.execute(
+                    f"UPDATE {table} SET _slug = ?, _modified_date = ? WHERE _id = ?",
+                    [chosen, self._clock(), thing_id],
+                )
+            except Conflict:
+                tx.execute("ROLLBACK TO SAVEPOINT burble_slug")
+                continue
+            tx.execute("RELEASE SAVEPOINT burble_slug")
+            return chosen if changed else None
+        raise Conflict(f"no free slug like '{slug}' after {SLUG_ATTEMPTS} attempts")
 
     # --- helpers --------------------------------------------------------------------------
 
