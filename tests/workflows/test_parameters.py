@@ -4,6 +4,7 @@ and checked like Data API values, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
@@ -172,7 +173,8 @@ def test_get_workflows_read_the_query_string(app: App) -> None:
         ("a", {"lat": 1}, "geographic address"),
         ("nr", {"start": 5, "end": 1}, "numeric range"),
         ("dr", "2024", "date range"),
-        ("f", {"filename": "a.txt", "contents": "eA=="}, "file"),
+        ("f", {"filename": "a.txt", "contents": "not base64!"}, "file"),
+        ("i", [{"filename": "a.png"}], "image"),
         ("c", "Purple", "color"),
         ("item", "nope", "item"),
         ("item", "1700000000000x123456789012345678", "item"),
@@ -190,3 +192,15 @@ def test_invalid_values(app: App, key: str, value: object, expected: str) -> Non
 def test_an_item_of_another_type_is_invalid(app: App) -> None:
     r = app.post("echo", "anonymous", json={"u": app.thing("Item", name="x")})
     assert r.json()["body"]["message"] == "Invalid value for parameter u (must be user)"
+
+
+def test_files_may_be_sent_as_upload_objects(app: App) -> None:
+    """Like the Data API's file fields (seed 003, Sending Data: Files): {filename, contents}
+    with base64 contents is stored and the parameter's value is its URL."""
+    sent = {"filename": "notes.txt", "contents": "aGVsbG8gd29ybGQ="}
+    got = echo(app, json={"f": sent, "i": "https://cdn.example/a.png"})
+    assert got["i"] == "https://cdn.example/a.png"
+    url = got["f"]
+    assert isinstance(url, str) and url.endswith("/notes.txt")
+    r = app.client.get(urlsplit(url).path)
+    assert r.status_code == 200 and r.content == b"hello world"

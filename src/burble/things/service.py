@@ -491,6 +491,13 @@ class ThingService:
     # missing thing, a bulk line refused) leaves the file stored and referenced by nothing:
     # an orphan, reachable only by its URL, which no one was given.
 
+    def upload_value(self, field: Field, raw: object) -> object:
+        """`raw` with its upload objects checked, stored and replaced by their URLs (a
+        workflow's file or image parameter); `raw` itself when it holds none."""
+        if not self._holds_upload(field, raw):
+            return raw
+        return self._store_uploads(self._read_uploads(field, raw))
+
     def _holds_upload(self, field: Field, raw: object) -> bool:
         if self.files is None or field.type.kind not in (FieldKind.FILE, FieldKind.IMAGE):
             return False

@@ -44,6 +44,8 @@ def coerce_parameters(
             continue
         probe = Field(spec.name, spec.name, spec.type, "")
         try:
+            if spec.type.kind in (FieldKind.FILE, FieldKind.IMAGE):
+                raw = things.upload_value(probe, raw)  # {filename, contents}: stored first
             value = coerce_value(probe, raw, definition)
         except BurbleError:
             raise InvalidParameter(spec.name, type_name(spec.type)) from None
