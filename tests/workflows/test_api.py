@@ -307,9 +307,14 @@ def test_initialize_reports_names_and_types(app: App) -> None:
             "place": "geographic address",
             "data": "object",
         },
+        # Ready to paste under the workflow in app.yaml (an object is left as a comment).
+        "yaml": "parameters:\n  ref: text\n  name: text\n  amount: number\n  paid: yes/no\n"
+        "  when: date\n  tags: list of texts\n  scores: list of numbers\n"
+        "  place: geographic address\n  # data: an object is not a parameter type\n",
     }
     r = app.post("needs/initialize", "anonymous", data={"a": "1", "b": "x"})
     assert r.json()["parameters"] == {"a": "text", "b": "text"}
+    assert r.json()["yaml"] == "parameters:\n  a: text\n  b: text\n"
     assert app.things("Item") == []  # nothing ran
 
 

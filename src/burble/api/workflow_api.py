@@ -3,6 +3,7 @@ reports the parameters a sample request holds (bubble-wire.md §8; docs/workflow
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
@@ -28,6 +29,8 @@ from burble.workflows import Outcome, Workflow, detect_types
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 FORM = "application/x-www-form-urlencoded"
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_ -]*$")
+_YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
 
 
 def _json(
@@ -60,7 +63,8 @@ def handle(
         if method != "POST":
             raise MethodNotAllowed(method, ("POST",))
         sample = {**_query(query), **_body(headers, raw)}
-        return _json({"status": "success", "parameters": detect_types(sample)})
+        found = detect_types(sample)
+        return _json({"status": "success", "parameters": found, "yaml": _as_yaml(found)})
     if workflow is None or not workflow.spec.expose or len(parts) != 1:
         raise WorkflowNotFound(name if len(parts) == 1 else "/".join(parts))
     allowed = (workflow.spec.method,)
@@ -78,6 +82,19 @@ def handle(
             workflow.spec.redirect_on_error, [("statusCode", status), ("message", message)]
         )
     return _answer(workflow, outcome)
+
+
+def _as_yaml(found: dict[str, str]) -> str:
+    """The detected parameters as `app.yaml` lines to paste under the workflow."""
+    lines = ["parameters:"]
+    for name, kind in found.items():
+        plain = _PLAIN_KEY.match(name) and name.lower() not in _YAML_WORDS and name == name.strip()
+        key = name if plain else orjson.dumps(name).decode()
+        if kind == "object":
+            lines.append(f"  # {key}: an object is not a parameter type")
+        else:
+            lines.append(f"  {key}: {kind}")
+    return "\n".join(lines) + "\n"
 
 
 def _user_token(actor: Actor, headers: Headers) -> str | None:
