@@ -98,7 +98,8 @@ def record(wrk_bin: str, target: Target, script: Path, load: Load, out: Path) ->
     # (threads waiting for work, for the GIL or for SQLite's writer lock are left out; so is
     # time inside SQLite, which runs with the GIL released).
     common = ["--pid", str(target.pid), "--duration", str(seconds), "--rate", "200", "--gil"]
-    common.append("--nonblocking")
+    # --subprocesses: every worker process of `burble serve --workers N`, in one profile.
+    common += ["--nonblocking", "--subprocesses"]
     raw_path, svg_path = out.with_suffix(".txt"), out.with_suffix(".svg")
     spies = [
         subprocess.Popen([spy, "record", *common, "--format", "raw", "-o", str(raw_path)],

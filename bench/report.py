@@ -74,7 +74,13 @@ def markdown(results: dict[str, Any]) -> str:
         f"PocketBase {v['pocketbase']}, wrk {v['wrk']}. "
         f"{s['records']:,} records; wrk {s['wrk_threads']} threads, {s['wrk_connections']} "
         f"connections, {s['rounds']} round(s) of {s['duration_s']:g} s per server after "
-        f"{s['warmup_s']:g} s of warm-up; the whole run took {results['elapsed_s']:.0f} s"
+        f"{s['warmup_s']:g} s of warm-up"
+        + (
+            f"; Burble served by {s['burble_processes']} processes (`burble serve --workers`)"
+            if s.get("burble_processes")
+            else ""
+        )
+        + f"; the whole run took {results['elapsed_s']:.0f} s"
         + (" (**quick smoke run: not a measurement**)." if results["quick"] else "."),
         "",
         "| Case | Server | req/s | p50 ms | p99 ms | Errors | CPU µs/req | RSS MiB | Burble/PocketBase |",

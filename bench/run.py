@@ -49,6 +49,7 @@ class Options:
     docs: Path | None
     keep: bool
     profile_dir: Path | None
+    burble_workers: int | None = None  # None: `burble serve`'s default (one per CPU core)
 
 
 def log(message: str) -> None:
@@ -73,6 +74,7 @@ def parse_args(argv: Sequence[str] | None) -> Options | None:
     p.add_argument("--results-dir", type=Path, help="where the results JSON goes (default bench/results; --quick: a temporary directory)")  # fmt: skip
     p.add_argument("--docs", type=Path, help=f"Markdown file whose results section is rewritten (default {DOCS.relative_to(ROOT)}; not with --quick)")  # fmt: skip
     p.add_argument("--no-docs", action="store_true", help="do not touch the Markdown file")
+    p.add_argument("--burble-workers", type=int, metavar="N", help="processes of burble serve (its --workers; default: its own default, one per CPU core)")  # fmt: skip
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (servers' data and logs)")  # fmt: skip
     p.add_argument("--profile", type=Path, metavar="DIR", help="instead of benchmarking, profile Burble with py-spy under each case's load; flame graphs and top functions in DIR")  # fmt: skip
     p.add_argument("--render", type=Path, metavar="RESULTS_JSON", help="only rewrite the Markdown results section from a results file, then exit")  # fmt: skip
@@ -113,6 +115,7 @@ def parse_args(argv: Sequence[str] | None) -> Options | None:
         docs=docs,
         keep=bool(args.keep),
         profile_dir=args.profile,
+        burble_workers=args.burble_workers,
     )
 
 
@@ -210,7 +213,7 @@ class Benchmark:
         pair_cases = [c for c in o.cases if c.both and c.available]
         seeded: list[Record] = []
         if pair_cases:
-            burble = self._start(BurbleTarget(self.tmp / "burble"))
+            burble = self._start(BurbleTarget(self.tmp / "burble", workers=o.burble_workers))
             pb = self._start(PocketBaseTarget(self.tmp / "pocketbase", self.pocketbase))
             seeded = list(records(o.records))
             for target in (burble, pb):
@@ -291,7 +294,7 @@ class Benchmark:
     def _big_case(self, case: Case) -> dict[str, Any]:
         """(g): Burble alone at `big_records`, seeded as far as the time budget allows."""
         o = self.o
-        burble = self._start(BurbleTarget(self.tmp / "burble-big"))
+        burble = self._start(BurbleTarget(self.tmp / "burble-big", workers=o.burble_workers))
         loads = [o.load, Load(o.load.duration_s, 0.0, 1, 1)]  # the second is warm already
         measuring = sum(ld.warmup_s + ld.duration_s * o.rounds for ld in loads) + 30
         deadline = time.monotonic() + max(0.0, o.budget_s - self.elapsed() - measuring)
@@ -440,6 +443,8 @@ class Benchmark:
                 "wrk_threads": o.load.threads,
                 "wrk_connections": o.load.connections,
                 "budget_s": o.budget_s,
+                # burble serve's processes: --burble-workers, else its default (one per core)
+                "burble_processes": o.burble_workers or _cores(),
             },
             "cases": outcomes,
             "checks": self.checks,
@@ -464,7 +469,7 @@ class Benchmark:
 
         o = self.o
         out_dir.mkdir(parents=True, exist_ok=True)
-        burble = self._start(BurbleTarget(self.tmp / "burble"))
+        burble = self._start(BurbleTarget(self.tmp / "burble", workers=o.burble_workers))
         seeded = list(records(o.records))
         burble.seed(seeded)
         for case in o.cases:
@@ -500,6 +505,14 @@ def machine() -> dict[str, Any]:
         "kernel": platform.release(),
         "os": platform.platform(),
     }
+
+
+def _cores() -> int:
+    """The CPU cores this process may use: `burble serve`'s default number of processes."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _loadavg() -> list[float]:

@@ -38,9 +38,11 @@ COLLECTION = "rentalunit"
 PASSWORD = "bench-password-"  # + the user's number; loopback-only throwaway accounts
 
 # The indexes PocketBase gets: the same as Burble's on the fields the cases filter or sort on
-# (Burble indexes every field on its own, and the bench app adds city + price).
+# (Burble indexes every field on its own, and the bench app adds city + price and
+# owner + city + price).
 POCKETBASE_INDEXES = [
     f"CREATE INDEX idx_{COLLECTION}_city_price ON {COLLECTION} (city, price)",
+    f"CREATE INDEX idx_{COLLECTION}_owner_city_price ON {COLLECTION} (owner, city, price)",
     f"CREATE INDEX idx_{COLLECTION}_city ON {COLLECTION} (city)",
     f"CREATE INDEX idx_{COLLECTION}_price ON {COLLECTION} (price)",
     f"CREATE INDEX idx_{COLLECTION}_owner ON {COLLECTION} (owner)",
@@ -174,8 +176,11 @@ class BurbleTarget(Target):
     name = "burble"
     label = "Burble"
 
-    def __init__(self, workdir: Path, app_yaml: Path = APP_YAML) -> None:
+    def __init__(
+        self, workdir: Path, app_yaml: Path = APP_YAML, workers: int | None = None
+    ) -> None:
         super().__init__(workdir)
+        self.workers = workers  # None: burble serve's default (one process per CPU core)
         self.app_dir = workdir / "app"
         self.data_dir = workdir / "data"
         self.app_dir.mkdir(parents=True)
@@ -208,6 +213,8 @@ class BurbleTarget(Target):
             self.user_ids = list(pool.map(self._create_user, range(USERS)))
             self.user_tokens = list(pool.map(self._user_token, range(USERS)))
         argv = [self.burble, "serve", app, "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.workers is not None:
+            argv += ["--workers", str(self.workers)]
         self.process = Process(
             "burble serve", argv, self.workdir / "serve.log", env=self.env, cwd=self.workdir
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from burble.api.app import create_app
@@ -101,3 +102,40 @@ def example_text() -> str:
 @pytest.fixture
 def api(databases: Databases, example_text: str) -> Api:
     return make_api(databases, example_text)
+
+
+# --- the command line, in-process (click's runner), on SQLite --------------------------------
+
+
+@pytest.fixture
+def cli_runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A runner whose environment names no database or app directory of the machine's."""
+    for name in (
+        "BURBLE_DATABASE_URL",
+        "BURBLE_DATA_DIR",
+        "BURBLE_APP_DIR",
+        "BURBLE_SMTP_URL",
+        "BURBLE_MAIL_FROM",
+        "BURBLE_WORKERS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
+
+
+@pytest.fixture
+def cli_app(cli_runner: CliRunner, tmp_path: Path) -> Path:
+    """An app directory made by `burble init` (the example app)."""
+    from burble.cli.main import main
+
+    app = tmp_path / "cli-app"
+    assert cli_runner.invoke(main, ["init", str(app)]).exit_code == 0
+    return app
+
+
+def cli(runner: CliRunner, *args: str, code: int = 0) -> tuple[str, str]:
+    """Run `burble ARGS...`; its stdout and stderr, after checking its exit code."""
+    from burble.cli.main import main
+
+    result = runner.invoke(main, list(args))
+    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    return result.stdout, result.stderr

@@ -70,3 +70,51 @@ def test_live_and_development_over_http(server: tuple[str, str, Path, dict[str, 
         burble("token", "revoke", "e2e", "--app", str(app), env=env)
         _wait_for(lambda: c.get("/api/1.1/obj/rentalunit").status_code == 401)
         assert token not in c.get("/api/1.1/obj/rentalunit").text
+
+
+SCHEDULING_APP = """
+name: e2e-scheduling
+settings:
+  workflow_api: true
+  data_api: {expose: [Note]}
+types:
+  User: {fields: {}}
+  Note: {fields: {text: text}}
+workflows:
+  write-note:
+    parameters: {text: text}
+    actions:
+      - create: Note
+        fields: {text: "[text]"}
+  later:
+    expose: true
+    auth: admin
+    parameters: {text: text}
+    actions:
+      - schedule: write-note
+        parameters: {text: "[text]"}
+      - return: {job: "[Result of step 1]"}
+"""
+
+
+def test_serve_runs_scheduled_work(tmp_path: Path) -> None:
+    """`burble serve` runs the scheduler's worker in its process by default."""
+    env = clean_env()
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.yaml").write_text(SCHEDULING_APP)
+    token = burble("token", "create", "--label", "e2e", "--app", str(app), env=env).strip()
+    with running_server(app, env, tmp_path / "serve.log") as (base, _):
+        h = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=h, timeout=10) as c:
+            r = c.post("/version-test/api/1.1/wf/later", json={"text": "from a job"})
+            assert r.status_code == 200, r.text
+            job = r.json()["response"]["job"]
+
+            def written() -> bool:
+                found = c.get("/version-test/api/1.1/obj/note").json()["response"]["results"]
+                return [n["text"] for n in found] == ["from a job"]
+
+            _wait_for(written)
+            r = c.get(f"/version-test/api/1.1/scheduler/jobs/{job}")
+            assert r.json()["response"]["status"] == "done"

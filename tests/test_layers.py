@@ -19,12 +19,14 @@ LAYERS = {
     "files": 2,
     "mail": 2,  # may import store, values, errors, settings only
     "logs": 2,  # may import store, values, errors, settings only
+    "jobs": 2,  # may import store, values, errors, settings only
     "expr": 3,
     "auth": 4,
     "privacy": 4,
     "things": 5,
     "workflows": 6,
     "runtime": 7,
+    "scheduler": 7,  # runs scheduled jobs with the runtime's environments
     "api": 8,
     "cli": 9,
 }

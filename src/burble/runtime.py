@@ -21,6 +21,7 @@ from burble.auth.user_tokens import UserTokenStore
 from burble.errors import AppDefError, BurbleError, Problem
 from burble.files.store import FileStore, LocalFileStore
 from burble.geo import Geocoder, make_geocoder
+from burble.jobs import JobQueue
 from burble.mail.postman import Postman
 from burble.mail.smtp import mailer_from_settings
 from burble.privacy.rules import compile_rules
@@ -33,6 +34,7 @@ from burble.store.sqlite import SQLiteBackend
 from burble.things.service import ThingService
 from burble.values import now_ms
 from burble.workflows import Engine, compile_workflows, default_registry
+from burble.workflows.triggers import TriggerRecorder
 
 
 class Version(enum.Enum):
@@ -58,8 +60,13 @@ class Environment:
         geocoder: Geocoder | None = None,
         user_tokens: UserTokenStore | None = None,
         on_email: Callable[[], None] | None = None,
+        definition_version: int | None = None,
+        sync: bool = True,
     ) -> Environment:
-        schema.sync(backend, definition, label=_label(version))
+        """`sync=False` opens an older definition over the current tables (a scheduled run's
+        snapshot) without touching the schema."""
+        if sync:
+            schema.sync(backend, definition, label=_label(version))
         creator = f"admin_user_{definition.name}_{version.value}"
         things = ThingService(
             backend,
@@ -78,8 +85,20 @@ class Environment:
         )
         accounts = Accounts(things.store, user_tokens or UserTokenStore(backend), policy)
         workflows = Engine(
-            backend, definition, things, compiled, accounts=accounts, on_email=on_email
+            backend,
+            definition,
+            things,
+            compiled,
+            accounts=accounts,
+            on_email=on_email,
+            jobs=JobQueue(backend),
+            definition_version=definition_version,
         )
+        if definition.triggers:
+            codecs = {name: things.store.codec(t) for name, t in definition.types.items()}
+            things.store.watcher = TriggerRecorder(
+                definition, JobQueue(backend), codecs, definition_version
+            )
         return Environment(version, backend, definition, things, workflows)
 
 
@@ -129,6 +148,35 @@ def deployed_version(live: Backend) -> int:
     return int(row[0]) if row else 0
 
 
+def definition_version(backend: Backend, definition: AppDefinition) -> int:
+    """The version number of `definition` in `backend`'s `burble_definitions`, recorded if it
+    is not the latest one: Development's snapshots, kept so a scheduled run uses the
+    definition it was scheduled under (Live's versions are its deploys)."""
+    table = backend.dialect.table("burble_definitions")
+    with backend.read() as tx:
+        row = tx.fetchone(f"SELECT version, source FROM {table} ORDER BY version DESC LIMIT 1")
+    if row is not None and row[1] == definition.source:
+        return int(row[0])
+    with backend.write() as tx:
+        row = tx.fetchone(f"SELECT version, source FROM {table} ORDER BY version DESC LIMIT 1")
+        if row is not None and row[1] == definition.source:
+            return int(row[0])
+        version = int(row[0]) + 1 if row else 1
+        tx.execute(
+            f"INSERT INTO {table} (version, deployed_at, source) VALUES (?, ?, ?)",
+            [version, now_ms(), definition.source],
+        )
+    return version
+
+
+def stored_definition(backend: Backend, version: int) -> AppDefinition | None:
+    """Version `version` of the definition as recorded in `backend` (None: unknown)."""
+    table = backend.dialect.table("burble_definitions")
+    with backend.read() as tx:
+        row = tx.fetchone(f"SELECT source FROM {table} WHERE version = ?", [version])
+    return None if row is None else parse_app(row[0], f"<definition version {version}>")
+
+
 def deploy(databases: Databases, working: AppDefinition) -> int:
     """Promote the working definition to Live: refuse on any problem, migrate, record."""
     problems = definition_problems(working.source, "app.yaml")
@@ -168,6 +216,9 @@ def check_all(databases: Databases | None, text: str, filename: str) -> list[Pro
     return schema.conflicts(databases.test, working, "Development") + schema.conflicts(
         databases.live, working, "Live"
     )
+
+
+MAX_SNAPSHOTS = 16  # older definitions kept open for scheduled runs
 
 
 class Runtime:
@@ -213,6 +264,7 @@ class Runtime:
                 Version.TEST: Postman(databases.test, mailer, "test"),
             }
         )
+        self._snapshots: dict[tuple[Version, int], Environment] = {}
         self.test = self._open(Version.TEST, databases.test, working)
         self._live_version = deployed_version(databases.live)
         self.live = self._open_live()
@@ -222,7 +274,20 @@ class Runtime:
         live_def = deployed_definition(self.databases.live) or AppDefinition.empty()
         return self._open(Version.LIVE, self.databases.live, live_def)
 
-    def _open(self, version: Version, backend: Backend, definition: AppDefinition) -> Environment:
+    def _open(
+        self,
+        version: Version,
+        backend: Backend,
+        definition: AppDefinition,
+        number: int | None = None,
+        sync: bool = True,
+    ) -> Environment:
+        if number is None:
+            number = (
+                deployed_version(backend)
+                if version is Version.LIVE
+                else definition_version(backend, definition)
+            )
         return Environment.open(
             version,
             backend,
@@ -232,7 +297,32 @@ class Runtime:
             self.geocoder,
             self.user_tokens[version],
             on_email=postman.poke if (postman := self.postmen.get(version)) else None,
+            definition_version=number,
+            sync=sync,
         )
+
+    def snapshot(self, version: Version, number: int | None) -> Environment | None:
+        """The environment as it was at definition version `number` (a scheduled run's
+        snapshot): the current one when it is that version, None when the version is
+        unknown. Older versions are opened without touching the schema, and kept."""
+        env = self.environment(version)
+        if number is None or env.workflows.definition_version == number:
+            return env
+        key = (version, number)
+        with self._lock:
+            found = self._snapshots.get(key)
+        if found is not None:
+            return found
+        backend = self.databases.live if version is Version.LIVE else self.databases.test
+        definition = stored_definition(backend, number)
+        if definition is None:
+            return None
+        opened = self._open(version, backend, definition, number, sync=False)
+        with self._lock:
+            if len(self._snapshots) >= MAX_SNAPSHOTS:
+                self._snapshots.pop(next(iter(self._snapshots)))
+            self._snapshots.setdefault(key, opened)
+        return opened
 
     def environment(self, version: Version) -> Environment:
         if version is Version.TEST:

@@ -25,6 +25,7 @@ ENVIRONMENT_VARIABLES = {
     "BURBLE_SMTP_URL": "The mail server emails are sent through: smtp://user:password@host:587 (STARTTLS) or smtps://host:465. Unset: emails stay in the outbox",
     "BURBLE_MAIL_FROM": "The sender address of emails, like 'Rentals <noreply@example.com>'. Required with BURBLE_SMTP_URL",
     # --- end email ---
+    "BURBLE_WORKERS": "Server processes of burble serve (its --workers). Default: one per CPU core",
 }
 
 GEOCODERS = ("gazetteer", "google", "nominatim", "none")
@@ -64,6 +65,26 @@ def _positive_bytes(name: str, raw: str | None, default: int) -> int:
     return value
 
 
+def default_workers() -> int:
+    """One server process per CPU core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _workers(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return default_workers()
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise BurbleError(f"BURBLE_WORKERS must be a positive number of processes, not {raw!r}")
+    return value
+
+
 def _geocoder(raw: str) -> str:
     kind = raw.strip().lower()
     if kind not in GEOCODERS:
@@ -87,6 +108,8 @@ class Settings:
     # Read by burble.mail.smtp.mailer_from_settings; may hold a password: not in repr().
     smtp_url: str | None = field(default=None, repr=False)
     mail_from: str | None = None
+    # burble serve's processes (BURBLE_WORKERS; from_env's default: one per CPU core).
+    workers: int = 1
 
     @staticmethod
     def from_env(
@@ -121,6 +144,7 @@ class Settings:
             geocoder_key=env.get("BURBLE_GEOCODER_KEY") or None,
             smtp_url=env.get("BURBLE_SMTP_URL") or None,
             mail_from=env.get("BURBLE_MAIL_FROM") or None,
+            workers=_workers(env.get("BURBLE_WORKERS")),
         )
 
     @property

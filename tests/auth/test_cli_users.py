@@ -17,17 +17,13 @@ from burble.store.backend import Backend
 
 
 @pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for name in ("BURBLE_DATABASE_URL", "BURBLE_DATA_DIR", "BURBLE_APP_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    return CliRunner()
+def runner(cli_runner: CliRunner) -> CliRunner:
+    return cli_runner  # tests/conftest.py
 
 
 @pytest.fixture
-def app(runner: CliRunner, tmp_path: Path) -> Path:
-    app = tmp_path / "app"
-    assert runner.invoke(main, ["init", str(app)]).exit_code == 0
-    return app
+def app(cli_app: Path) -> Path:
+    return cli_app
 
 
 def run(runner: CliRunner, *args: str, code: int = 0, **kw: object) -> tuple[str, str]:

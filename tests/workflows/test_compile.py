@@ -129,7 +129,8 @@ def test_a_clean_definition_has_no_problems() -> None:
             "unknown action: an action is a mapping with one of create, change, change_list, "
             "delete, delete_list, copy_list, set_slug, return, terminate, trigger, sign_up, log_in, "
             "log_out, log_out_other_sessions, change_current_user, create_account, "
-            "update_credentials, reset_password_token, reset_password, send_email",
+            "update_credentials, reset_password_token, reset_password, send_email, schedule, "
+            "schedule_on_list, cancel_scheduled, cancel_scheduled_list, set_recurring",
             13,
             "workflows.w.actions[0]",
         ),

@@ -11,8 +11,11 @@ from click.testing import CliRunner
 
 from burble.appdef.load import load_app
 from burble.cli.main import main
+from burble.jobs import Status
+from burble.mail import outbox
 from burble.runtime import Databases, definition_problems
 from tests.api.support import assert_shape_a
+from tests.scheduling.support import drain, jobs
 from tests.workflows.support import App
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -21,7 +24,14 @@ EXAMPLE = ROOT / "examples" / "marketplace"
 
 def test_the_example_loads_clean() -> None:
     definition = load_app(EXAMPLE)
-    assert set(definition.workflows) == {"sign-up", "log-in", "create-listing", "stripe-webhook"}
+    assert set(definition.workflows) == {
+        "sign-up",
+        "log-in",
+        "create-listing",
+        "stripe-webhook",
+        "ask-for-review",
+    }
+    assert set(definition.triggers) == {"listing-sold"}
     assert set(definition.custom_events) == {"record-sale"}
     text = (EXAMPLE / "app.yaml").read_text()
     assert definition_problems(text, str(EXAMPLE / "app.yaml")) == []
@@ -78,6 +88,14 @@ def test_stripe_webhook(app: App) -> None:
     assert app.run("stripe-webhook", "anonymous", json=sent) == {}
     assert len(app.things("Payment")) == 1
     assert app.things("User")[0]["sales"] == 120
+    # The sale fired `listing-sold`, which schedules the review email three days later.
+    assert drain(app) == 1  # the trigger
+    (review,) = [j for j in jobs(app) if j.status is Status.SCHEDULED]
+    assert review.workflow == "ask-for-review"
+    assert drain(app, at=review.run_at) == 1
+    (email,) = outbox.emails(app.env.backend)
+    assert email.message.to == ("ann@example.com",)
+    assert email.message.subject == "How did selling Bike go?"
 
 
 def test_check_reports_workflow_problems(tmp_path: Path) -> None:

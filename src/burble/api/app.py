@@ -5,27 +5,61 @@ Routes: `/api/1.1/...` (Live; also `/version-live/api/1.1/...`) and
 Workflow API (`api.workflow_api`). Duplicate slashes and a trailing slash are
 tolerated (bubble-wire.md §1.1). Synchronous work (database, token lookup) runs in a thread.
 Uploaded files: `/fileupload/f<id>/<name>` and `/version-test/fileupload/...` (`api.files`).
+
+The app is a plain ASGI callable rather than a Starlette application: every path goes to the
+one endpoint below, so a router and a middleware stack would only add work to each request.
+Requests and responses are still Starlette's.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote
 
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.responses import PlainTextResponse, Response
 
-from burble.api import data_api, files, workflow_api
+from burble.api import data_api, files, scheduler_api, workflow_api
 from burble.api.auth import resolve_actor, user_auth
 from burble.api.errors import error_response, unexpected_response
+from burble.appdef.load import parse_app
 from burble.errors import BurbleError, RouteNotFound, TooLarge
-from burble.runtime import Runtime, Version
+from burble.runtime import Databases, Runtime, Version
+from burble.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("burble.api")
 
 _SLASHES = re.compile(r"/{2,}")
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_METHODS = frozenset(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 _WITH_BODY = {"POST", "PUT", "PATCH"}
+# Characters after which `request.url.path` (a URL re-parsed) differs from the raw path.
+_URL_SPECIAL = re.compile(r"[?#\t\r\n]")
+# Threads for the synchronous work, shared by every app of the process (as anyio's are): as
+# many as Starlette's default limit.
+THREADS = 40
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _threads() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="burble")
+    return _pool
 
 
 def parse_path(path: str) -> tuple[Version, list[str]]:
@@ -43,6 +77,13 @@ def parse_path(path: str) -> tuple[Version, list[str]]:
     return version, parts[2:]
 
 
+def request_path(request: Request) -> str:
+    """`request.url.path`, without building the URL in the usual case."""
+    scope = request.scope
+    path: str = scope.get("root_path", "") + scope["path"]
+    return request.url.path if _URL_SPECIAL.search(path) else path
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
@@ -54,8 +95,64 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(runtime: Runtime, max_body_bytes: int = 50 * 1024 * 1024) -> Starlette:
-    def handle(request: Request, version: Version, parts: list[str], raw: bytes) -> Response:
+class BurbleApp:
+    """The ASGI application. `state.runtime` is the `Runtime` it serves; with
+    `close_runtime`, the lifespan's shutdown closes it (a server process of its own)."""
+
+    def __init__(self, runtime: Runtime, max_body_bytes: int, close_runtime: bool = False) -> None:
+        self.runtime = runtime
+        self.state = State()
+        self.state.runtime = runtime
+        self._max_body_bytes = max_body_bytes
+        self._close_runtime = close_runtime
+        # On SQLite a read is CPU work in this process: run on the event loop, it skips the
+        # hand-over to a thread and back, which costs more than a read by id itself.
+        self._inline_reads = runtime.databases.live.dialect.name == "sqlite"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            request = Request(scope, receive)
+            if request.method in _METHODS:
+                response = await self.endpoint(request)
+            else:  # as a Starlette route with these methods answered
+                allow = ", ".join(sorted(_METHODS))
+                response = PlainTextResponse("Method Not Allowed", 405, {"Allow": allow})
+            await response(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":  # no WebSocket endpoint: closed, as by a router
+            await send({"type": "websocket.close", "code": 1000, "reason": ""})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def close(self) -> None:
+        """With `close_runtime`, close the databases (at the lifespan's shutdown)."""
+        if self._close_runtime:
+            self.runtime.close()
+
+    @staticmethod
+    def _is_quick_read(request: Request, parts: list[str]) -> bool:
+        """A Data API read, which waits for nothing: not for a lock (it writes nothing but,
+        once an hour per user token, its last use), not for the network (unless a geographic
+        search or sort asks an online geocoder: those go to a thread)."""
+        if request.method not in ("GET", "HEAD") or not parts or parts[0] != "obj":
+            return False
+        query: bytes = request.scope.get("query_string", b"")
+        return b"geo" not in query.lower() and (
+            b"%" not in query or "geo" not in unquote(query.decode("latin-1")).lower()
+        )
+
+    def _handle(self, request: Request, version: Version, parts: list[str], raw: bytes) -> Response:
+        runtime = self.runtime
         actor = resolve_actor(request, runtime.tokens, user_auth(runtime, version))
         env = runtime.environment(version)
         if parts and parts[0] == "obj":
@@ -64,25 +161,48 @@ def create_app(runtime: Runtime, max_body_bytes: int = 50 * 1024 * 1024) -> Star
             return workflow_api.handle(
                 env, actor, request.method, parts[1:], request.query_params, request.headers, raw
             )
+        if parts and parts[0] == "scheduler":
+            return scheduler_api.handle(
+                env, actor, request.method, parts[1:], request.query_params, raw
+            )
         raise RouteNotFound(f"No endpoint at /api/1.1/{'/'.join(parts)}")
 
-    async def endpoint(request: Request) -> Response:
+    async def _in_thread(
+        self, request: Request, version: Version, parts: list[str], raw: bytes
+    ) -> Response:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_threads(), self._handle, request, version, parts, raw)
+
+    async def endpoint(self, request: Request) -> Response:
         try:
+            path = request_path(request)
             # --- file uploads: /[version-test/]fileupload/f<id>/<name> (burble.api.files) ---
-            file_route = files.match(request.url.path)
+            file_route = files.match(path)
             if file_route is not None:
-                return await files.serve(runtime, file_route, request)
+                return await files.serve(self.runtime, file_route, request)
             # --- end file uploads ---
-            version, parts = parse_path(request.url.path)
+            version, parts = parse_path(path)
             raw = b""
             if request.method in _WITH_BODY:
-                raw = await _read_body(request, max_body_bytes)
-            return await run_in_threadpool(handle, request, version, parts, raw)
+                raw = await _read_body(request, self._max_body_bytes)
+            if self._inline_reads and self._is_quick_read(request, parts):
+                return self._handle(request, version, parts, raw)
+            return await self._in_thread(request, version, parts, raw)
         except BurbleError as exc:
             return error_response(exc)
         except Exception as exc:
             return unexpected_response(exc)
 
-    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
-    app.state.runtime = runtime
-    return app
+
+def create_app(
+    runtime: Runtime, max_body_bytes: int = 50 * 1024 * 1024, close_runtime: bool = False
+) -> BurbleApp:
+    return BurbleApp(runtime, max_body_bytes, close_runtime)
+
+
+def worker_app(definition: str, filename: str, settings: Settings) -> BurbleApp:
+    """The app of one process of `burble serve --workers N`, built in that process: its own
+    database connections and caches, Development serving `definition` (the text of the
+    app.yaml the server was started with, so that every process serves the same one)."""
+    runtime = Runtime(Databases(settings), parse_app(definition, filename))
+    return create_app(runtime, settings.max_body_bytes, close_runtime=True)

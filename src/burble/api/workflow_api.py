@@ -150,6 +150,11 @@ def _body(headers: Headers, raw: bytes) -> dict[str, object]:
         return out
     if content_type.startswith("multipart/"):
         raise BadRequest("Send parameters as JSON or form-encoded (multipart is not supported)")
+    return json_object(raw)
+
+
+def json_object(raw: bytes) -> dict[str, object]:
+    """A request body that must be one JSON object (400 otherwise)."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:

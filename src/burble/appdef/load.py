@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zoneinfo
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,11 @@ from burble.appdef.coerce import coerce_value
 from burble.appdef.model import (
     AppDefinition,
     AppSettings,
+    BackendEventSpec,
+    Change,
     CustomEventSpec,
     DataType,
+    EventKind,
     Field,
     FieldKind,
     FieldType,
@@ -48,7 +52,9 @@ from burble.appdef.raw import (
     RawField,
     RawParameter,
     RawPrivacyRule,
+    RawRecurringEvent,
     RawRedirect,
+    RawTrigger,
     RawViewFields,
 )
 from burble.errors import AppDefError, BurbleError, Problem
@@ -207,6 +213,7 @@ _UNION_TAGS = {
     "RawParameter",
     "RawContentType",
     "RawRedirect",
+    "RawRetry",
     "literal['json','text']",
 }
 
@@ -288,8 +295,49 @@ class _Resolver:
             name: self._custom_event(name, raw, type_names, option_sets)
             for name in raw.custom_events
         }
+        recurring = {
+            name: self._backend_event(name, ev, EventKind.RECURRING, type_names)
+            for name, ev in raw.recurring_events.items()
+        }
+        triggers = {
+            name: self._backend_event(name, ev, EventKind.TRIGGER, type_names)
+            for name, ev in raw.triggers.items()
+        }
         return AppDefinition.build(
-            raw.name, settings, types, option_sets, self.text, workflows, events
+            raw.name,
+            settings,
+            types,
+            option_sets,
+            self.text,
+            workflows,
+            events,
+            recurring,
+            triggers,
+        )
+
+    def _backend_event(
+        self,
+        name: str,
+        raw: RawRecurringEvent | RawTrigger,
+        kind: EventKind,
+        type_names: set[str],
+    ) -> BackendEventSpec:
+        section = "recurring_events" if kind is EventKind.RECURRING else "triggers"
+        path: tuple[PathPart, ...] = (section, name)
+        if not name.strip():
+            self.problem("an event needs a name", *path)
+        if raw.type not in type_names:
+            self.problem(f"unknown data type '{raw.type}'", *path, "type")
+        trigger = raw if isinstance(raw, RawTrigger) else None
+        return BackendEventSpec(
+            name=name,
+            kind=kind,
+            type_name=raw.type,
+            ignore_privacy=raw.ignore_privacy if isinstance(raw, RawRecurringEvent) else True,
+            only_when=trigger.only_when if trigger else None,
+            on=frozenset(Change(c) for c in trigger.on) if trigger else frozenset(),
+            actions=tuple(raw.actions),
+            source=Source(path, _lines(self.tree, path)),
         )
 
     # --- workflows (their expressions and actions are compiled by burble.workflows) -------
@@ -375,6 +423,8 @@ class _Resolver:
             source=Source(path, _lines(self.tree, path)),
             redirect=redirect[0],
             redirect_on_error=redirect[1],
+            retry_attempts=wf.retry.attempts if wf.retry else 1,
+            retry_delay_ms=round(wf.retry.delay_seconds * 1000) if wf.retry else 0,
         )
 
     def _custom_event(
@@ -587,7 +637,22 @@ class _Resolver:
             max_search_offset=raw.settings.max_search_offset,
             workflow_time_limit_seconds=raw.settings.workflow_time_limit_seconds,
             password=PasswordRules(**raw.settings.password_policy.model_dump()),
+            timezone=self._timezone(raw.settings.timezone),
+            recursion_limit=raw.settings.recursion_limit,
+            schedule_list_limit=raw.settings.schedule_list_limit,
         )
+
+    def _timezone(self, name: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.problem(
+                f"unknown time zone '{name}' (use an IANA name like Europe/Paris)",
+                "settings",
+                "timezone",
+            )
+            return "UTC"
+        return name
 
 
 __all__ = ["DEFINITION_FILE", "api_name", "check_app", "load_app", "parse_app"]

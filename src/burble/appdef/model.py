@@ -194,6 +194,9 @@ class AppSettings:
     max_search_offset: int = 50_000
     workflow_time_limit_seconds: float = 300.0
     password: PasswordRules = PasswordRules()
+    timezone: str = "UTC"  # IANA name: the scheduler's calendar
+    recursion_limit: int = 10  # scheduling depth a chain of scheduled runs may reach
+    schedule_list_limit: int = 100_000  # most runs one schedule_on_list may create
 
 
 # --- workflows (compiled by `burble.workflows`, like privacy rules by `burble.privacy`) ------
@@ -271,6 +274,42 @@ class WorkflowSpec:
     source: Source
     redirect: str | None = None  # ResponseKind.REDIRECT: where success goes
     redirect_on_error: str | None = None  # and where errors go (None: the usual error body)
+    retry_attempts: int = 1  # runs of a scheduled run that fails, in all (1: no retry)
+    retry_delay_ms: int = 0
+
+
+class EventKind(enum.Enum):
+    RECURRING = "recurring"  # runs on a thing on a calendar (`set_recurring`)
+    TRIGGER = "trigger"  # runs when a thing of its type changes
+
+
+class Change(enum.Enum):
+    CREATE = "create"
+    MODIFY = "modify"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class BackendEventSpec:
+    """A recurring event or a database trigger event, as written."""
+
+    name: str
+    kind: EventKind
+    type_name: str  # the type it runs on / watches
+    ignore_privacy: bool  # recurring: run as admin; triggers always run as admin
+    only_when: str | None  # triggers only
+    on: frozenset[Change]  # triggers only
+    actions: tuple[Mapping[str, Any], ...]
+    source: Source
+
+    @property
+    def before_name(self) -> str:
+        """A trigger's `<Type> before change` source (a parameter of its run)."""
+        return f"{self.type_name} before change"
+
+    @property
+    def now_name(self) -> str:
+        return f"{self.type_name} now"
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +331,8 @@ class AppDefinition:
     _by_api_name: Mapping[str, DataType] = field(default_factory=dict)
     workflows: Mapping[str, WorkflowSpec] = field(default_factory=dict)
     custom_events: Mapping[str, CustomEventSpec] = field(default_factory=dict)
+    recurring_events: Mapping[str, BackendEventSpec] = field(default_factory=dict)
+    triggers: Mapping[str, BackendEventSpec] = field(default_factory=dict)
 
     @staticmethod
     def build(
@@ -302,6 +343,8 @@ class AppDefinition:
         source: str = "",
         workflows: Mapping[str, WorkflowSpec] | None = None,
         custom_events: Mapping[str, CustomEventSpec] | None = None,
+        recurring_events: Mapping[str, BackendEventSpec] | None = None,
+        triggers: Mapping[str, BackendEventSpec] | None = None,
     ) -> AppDefinition:
         by_api: dict[str, DataType] = {}
         for t in types.values():
@@ -315,6 +358,8 @@ class AppDefinition:
             _by_api_name=MappingProxyType(by_api),
             workflows=MappingProxyType(dict(workflows or {})),
             custom_events=MappingProxyType(dict(custom_events or {})),
+            recurring_events=MappingProxyType(dict(recurring_events or {})),
+            triggers=MappingProxyType(dict(triggers or {})),
         )
 
     def type_for_path(self, segment: str) -> DataType | None:

@@ -137,6 +137,25 @@ class RawSettings(_Strict):
         description="Longest a workflow run may take (Bubble: 300 s). A run past it is stopped "
         "before its next action and everything it changed is undone.",
     )
+    timezone: str = Field(
+        default="UTC",
+        description="The IANA time zone of the scheduler's calendar (recurring events), "
+        "like `Europe/Paris`.",
+    )
+    recursion_limit: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="How deep scheduled workflows may schedule each other (Bubble: 10). A run "
+        "beyond it is not executed and is logged as a workflow error.",
+    )
+    schedule_list_limit: int = Field(
+        default=100_000,
+        ge=1,
+        le=1_000_000,
+        description="Most items `schedule_on_list` schedules at once (Bubble: 100,000); a "
+        "longer list fails the run instead of being cut.",
+    )
     password_policy: RawPasswordPolicy = Field(
         default_factory=RawPasswordPolicy,
         description="The rules a new password must meet (default: at least 8 characters).",
@@ -172,6 +191,13 @@ class RawRedirect(_Strict):
         default=None,
         description="Where a failed run sends the caller, with `statusCode` and `message` in "
         "the query string. Without it errors answer their usual JSON body.",
+    )
+
+
+class RawRetry(_Strict):
+    attempts: int = Field(ge=1, le=100, description="Runs in all, the first one included.")
+    delay_seconds: float = Field(
+        default=60, ge=0, le=86_400, description="Wait between a failure and the next run."
     )
 
 
@@ -218,6 +244,10 @@ class RawWorkflow(_Strict):
         description="The actions, in order; each a mapping with one action key (`create`, "
         "`change`, `return`, ...) and its options (docs/workflows.md).",
     )
+    retry: RawRetry | None = Field(
+        default=None,
+        description="Retry a scheduled run of it that fails (default: no retry, as Bubble).",
+    )
     description: str | None = None
 
 
@@ -231,6 +261,40 @@ class RawCustomEvent(_Strict):
         default_factory=dict,
         alias="return",
         description="The values the event returns (with a `return:` action), by name: a type.",
+    )
+    actions: list[dict[str, Any]] = Field(default_factory=list, description="The actions.")
+    description: str | None = None
+
+
+class RawRecurringEvent(_Strict):
+    """A recurring event: actions run on one thing of `type` every day, week, month, quarter
+    or year, started and stopped by the `set_recurring` action."""
+
+    type: str = Field(description="The type of thing it runs on (`This <Type>` in its actions).")
+    ignore_privacy: bool = Field(
+        default=False,
+        description="Run as admin instead of as the user who set the recurring event.",
+    )
+    actions: list[dict[str, Any]] = Field(default_factory=list, description="The actions.")
+    description: str | None = None
+
+
+ChangeName = Literal["create", "modify", "delete"]
+_ALL_CHANGES: tuple[ChangeName, ...] = ("create", "modify", "delete")
+
+
+class RawTrigger(_Strict):
+    """A database trigger event: runs when a thing of `type` is created, modified or deleted
+    (from any source), with `<Type> before change` and `<Type> now`."""
+
+    type: str = Field(description="The data type it watches.")
+    on: list[ChangeName] = Field(
+        default_factory=lambda: list(_ALL_CHANGES),
+        description="Which changes it watches (default: all three).",
+    )
+    only_when: str | None = Field(
+        default=None,
+        description="A condition that may use only `<Type> before change` and `<Type> now`.",
     )
     actions: list[dict[str, Any]] = Field(default_factory=list, description="The actions.")
     description: str | None = None
@@ -259,6 +323,12 @@ class RawAppDef(_Strict):
     )
     custom_events: dict[str, RawCustomEvent] = Field(
         default_factory=dict, description="Custom events by name."
+    )
+    recurring_events: dict[str, RawRecurringEvent] = Field(
+        default_factory=dict, description="Recurring events by name (docs/scheduling.md)."
+    )
+    triggers: dict[str, RawTrigger] = Field(
+        default_factory=dict, description="Database trigger events by name (docs/triggers.md)."
     )
 
 

@@ -414,7 +414,8 @@ def update_credentials(
     sets.append("_modified_date = ?")
     params += [accounts.clock(), user_id]
     try:
-        tx.execute(f"UPDATE {accounts._users()} SET {', '.join(sets)} WHERE _id = ?", params)
+        with accounts.things.watching(tx, accounts.user_type, user_id):  # database triggers
+            tx.execute(f"UPDATE {accounts._users()} SET {', '.join(sets)} WHERE _id = ?", params)
     except Conflict:
         raise EmailTaken() from None
 
@@ -460,10 +461,11 @@ def reset_password(tx: Tx, accounts: Accounts, token: str, new_password: str) ->
     )
     if claimed != 1:  # used meanwhile by a concurrent reset
         raise ResetTokenInvalid()
-    changed = tx.execute(
-        f"UPDATE {accounts._users()} SET _password_hash = ?, _modified_date = ? WHERE _id = ?",
-        [hash_password(new_password), now, user_id],
-    )
+    with accounts.things.watching(tx, accounts.user_type, user_id):
+        changed = tx.execute(
+            f"UPDATE {accounts._users()} SET _password_hash = ?, _modified_date = ? WHERE _id = ?",
+            [hash_password(new_password), now, user_id],
+        )
     if changed != 1:  # the user was deleted: only the (now useless) token was used up
         raise ResetTokenInvalid()
     tx.execute(

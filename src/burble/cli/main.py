@@ -1,4 +1,5 @@
-"""The `burble` command: init, serve, check, deploy, token, user, logs, mail."""
+"""The `burble` command: init, serve, check, deploy, token, user, logs, mail (and worker,
+scheduler: `burble.cli.scheduler`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
 from burble.appdef.load import DEFINITION_FILE, load_app
-from burble.errors import AppDefError, BurbleError, Problem
+from burble.cli.common import (
+    _APP_OPTION,
+    _ENVIRONMENT_OPTION,
+    _environment_backend,
+    _fail,
+    _print_problems,
+    _settings,
+)
+from burble.errors import AppDefError, BurbleError
 from burble.runtime import Databases, check_all, deploy
 from burble.settings import Settings
 
@@ -20,25 +29,6 @@ if TYPE_CHECKING:
     from burble.logs.runlog import LogEntry
     from burble.mail.outbox import OutboxEmail
     from burble.runtime import Environment
-    from burble.store.backend import Backend
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(message, err=True)
-    sys.exit(1)
-
-
-def _settings(directory: Path) -> Settings:
-    try:
-        return Settings.from_env(directory)
-    except BurbleError as exc:
-        _fail(f"bad setting: {exc.message}")
-
-
-def _print_problems(problems: list[Problem]) -> None:
-    for p in problems:
-        click.echo(str(p), err=True)
-    click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,50 +101,85 @@ def deploy_cmd(directory: Path) -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
-def serve(directory: Path, host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Server processes [default: BURBLE_WORKERS, else one per CPU core].",
+)
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Do not run scheduled work in this process (run `burble worker` elsewhere).",
+)
+def serve(directory: Path, host: str, port: int, workers: int | None, no_worker: bool) -> None:
     """Serve Live at /api/1.1/ and Development at /version-test/api/1.1/."""
-    import uvicorn
+    import functools
 
-    from burble.api.app import create_app
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from burble.api.app import create_app, worker_app
     from burble.runtime import Runtime
+    from burble.scheduler import Workers
 
     try:
         # Uploaded files' URLs start with BURBLE_PUBLIC_URL, else this server's address.
         settings = Settings.from_env(directory, listen=(host, port))
+        if workers is not None:
+            settings = settings.with_(workers=workers)
         working = load_app(directory)
+        # Checks the definition against the databases and migrates them, once, before any
+        # worker process starts.
         runtime = Runtime(Databases(settings), working)
     except AppDefError as exc:
         _print_problems(exc.problems)
         sys.exit(1)
     except BurbleError as exc:
         _fail(f"cannot start: {exc.message}")
-    app = create_app(runtime, settings.max_body_bytes)
     base = f"http://{host}:{port}"
     click.echo(f"Burble serving '{working.name}' ({runtime.databases.live.describe()})")
     click.echo(f"  Live:        {base}/api/1.1/")
     click.echo(f"  Development: {base}/version-test/api/1.1/")
     files = settings.public_url
     click.echo(f"  Files:       {files}/fileupload/ and {files}/version-test/fileupload/")
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-    finally:
+    n = settings.workers
+    click.echo(f"  Processes:   {n}")
+    # uvicorn picks uvloop and httptools when they are installed (uvicorn[standard]).
+    options: dict[str, object] = {"log_level": "warning", "access_log": False, "workers": n}
+    # The scheduler's workers (Live and Development): threads of this first process.
+    scheduled = None if no_worker else Workers(runtime).start()
+    click.echo(f"  Scheduler:   {'off (--no-worker)' if no_worker else 'on'}")
+    if n == 1:
+        app = create_app(runtime, settings.max_body_bytes)
+        try:
+            uvicorn.run(app, host=host, port=port, **options)  # type: ignore[arg-type]
+        finally:
+            if scheduled is not None:
+                scheduled.stop()
+            runtime.close()
+        return
+    # Several processes on one listening socket, each building its own app (databases,
+    # caches) from the same definition text; uvicorn's supervisor restarts one that dies.
+    if scheduled is None:
         runtime.close()
+    factory = functools.partial(
+        worker_app, working.source, str(directory / DEFINITION_FILE), settings
+    )
+    config = uvicorn.Config(factory, host=host, port=port, factory=True, **options)  # type: ignore[arg-type]
+    sock = config.bind_socket()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()
+        if scheduled is not None:
+            scheduled.stop()
+            runtime.close()
 
 
 @main.group()
 def token() -> None:
     """Admin API tokens (they act as an admin: privacy rules do not apply)."""
-
-
-_APP_OPTION = click.option(
-    "--app",
-    "app_dir",
-    default=".",
-    show_default=True,
-    envvar="BURBLE_APP_DIR",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The app directory.",
-)
 
 
 def _tokens(app_dir: Path) -> tuple[Databases, object]:
@@ -366,28 +391,6 @@ def user_logout(
 
 
 # --- server logs (burble.logs) and the outbox (burble.mail): `burble logs`, `burble mail` ---
-
-_ENVIRONMENT_OPTION = click.option(
-    "--version",
-    "version",
-    type=click.Choice(["live", "test"]),
-    default="test",
-    show_default=True,
-    help="The environment: test (Development) or live.",
-)
-
-
-@contextmanager
-def _environment_backend(app_dir: Path, version: str) -> Iterator[tuple[Databases, Backend]]:
-    """The database of one environment (no definition needed); closed after."""
-    try:
-        databases = Databases(_settings(app_dir))
-    except BurbleError as exc:
-        _fail(f"cannot open the databases: {exc.message}")
-    try:
-        yield databases, databases.live if version == "live" else databases.test
-    finally:
-        databases.close()
 
 
 def _log_user(app_dir: Path, databases: Databases, version: str, user: str) -> str:
@@ -602,6 +605,12 @@ def mail_send_pending(retry_failed: bool, version: str, app_dir: Path) -> None:
 
 # --- end logs and mail ----------------------------------------------------------------------
 
+# `burble worker` and `burble scheduler ...` live in their own module (imported last: it uses
+# the helpers above).
+from burble.cli.scheduler import scheduler, worker  # noqa: E402
+
+main.add_command(worker)
+main.add_command(scheduler)
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,12 @@ Row = tuple[Any, ...]
 
 
 class Tx(Protocol):
-    """A transaction: every statement of one read or one write."""
+    """A transaction: every statement of one read or one write.
+
+    `notes` is scratch space that lives as long as the transaction, for the layers above
+    (what a run's database triggers have recorded so far, who caused the changes)."""
+
+    notes: dict[str, Any]
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run a statement; returns the number of rows it changed."""

@@ -114,6 +114,10 @@ def _reader_for(dialect: Dialect, field: Field, index: int) -> _Reader:
     return _Reader(field.name, field.id_key, index, width, convert)
 
 
+_BUILTIN_KEYS = frozenset(("_id", "Created Date", "Modified Date", "Created By", "Slug"))
+RowWriter = Callable[[Sequence[Any]], dict[str, Any]]
+
+
 class TypeCodec:
     """Precomputed, per data type and dialect: the SELECT list and row → JSON readers."""
 
@@ -129,27 +133,80 @@ class TypeCodec:
         self._readers = tuple(readers)
         self._user = dtype.is_user
         self._bool = dialect.bool_result
+        # Row writers by key style (by id?), then by the keys left out.
+        self._writers: tuple[dict[tuple[str, ...], RowWriter], ...] = ({}, {})
 
-    def to_json(self, row: Sequence[Any], keys: KeyStyle) -> dict[str, Any]:
-        out: dict[str, Any] = {"_id": row[0], "Created Date": values.format_date(row[1])}
-        out["Modified Date"] = values.format_date(row[2])
-        if row[3] is not None:
-            out["Created By"] = row[3]
-        if row[4] is not None:
-            out["Slug"] = row[4]
-        if self._user and row[5] is not None:
-            confirmed = self._bool(row[6]) if row[6] is not None else False
-            out["authentication"] = {"email": {"email": row[5], "email_confirmed": confirmed}}
-            out["user_signed_up"] = True
+    def to_json(
+        self, row: Sequence[Any], keys: KeyStyle, hidden: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """The thing as API JSON; `hidden`: keys left out (fields privacy rules hide)."""
+        return self.writer(keys, hidden)(row)
+
+    def writer(self, keys: KeyStyle, hidden: tuple[str, ...] = ()) -> RowWriter:
+        """`to_json` for these keys, as a function of the row (for a page of rows)."""
+        writers = self._writers[keys is KeyStyle.ID]
+        write = writers.get(hidden)
+        if write is None:
+            write = self._writer(keys, hidden)
+            if len(writers) < 64:  # one per combination of view flags
+                writers[hidden] = write
+        return write
+
+    def _writer(self, keys: KeyStyle, hidden: tuple[str, ...]) -> RowWriter:
+        """A function writing one row as JSON, generated for this type, key style and hidden
+        keys (as `dataclasses` generates `__init__`): it runs for every thing read, and
+        straight-line code is about twice as fast as a loop over the readers.
+
+        What it does: built-ins first (Modified Date reuses Created Date's text when they
+        are the same number), a user's `authentication` and `user_signed_up`, then each field
+        that is not empty (an address: not all of its columns empty), converted; `hidden`
+        keys are left out."""
         by_id = keys is KeyStyle.ID
-        for r in self._readers:
+        leave_out = set(hidden)
+        names: dict[str, Any] = {"format_date": values.format_date, "bool_result": self._bool}
+        lines = [
+            "def write(row):",
+            "    created = row[1]",
+            "    modified = row[2]",
+            "    created_text = format_date(created)",
+            "    out = {'_id': row[0], 'Created Date': created_text, 'Modified Date': (",
+            "        created_text if modified == created and type(modified) is type(created)",
+            "        else format_date(modified))}",
+            "    value = row[3]",
+            "    if value is not None:",
+            "        out['Created By'] = value",
+            "    value = row[4]",
+            "    if value is not None:",
+            "        out['Slug'] = value",
+        ]
+        if self._user:
+            lines += ["    email = row[5]", "    if email is not None:", "        pass"]
+            if "authentication" not in leave_out:
+                lines += [
+                    "        confirmed = bool_result(row[6]) if row[6] is not None else False",
+                    "        out['authentication'] = "
+                    "{'email': {'email': email, 'email_confirmed': confirmed}}",
+                ]
+            if "user_signed_up" not in leave_out:
+                lines.append("        out['user_signed_up'] = True")
+        for n, r in enumerate(self._readers):
+            key = r.id_key if by_id else r.display_key
+            if key in leave_out:
+                continue
+            convert = "value"
+            if r.convert is not _identity:
+                names[f"convert{n}"] = r.convert
+                convert = f"convert{n}(value)"
             if r.width == 1:
-                raw = row[r.index]
-                if raw is None:
-                    continue
+                lines += [f"    value = row[{r.index}]", "    if value is not None:"]
             else:
-                raw = row[r.index : r.index + r.width]
-                if all(x is None for x in raw):
-                    continue
-            out[r.id_key if by_id else r.display_key] = r.convert(raw)
-        return out
+                lines += [
+                    f"    value = row[{r.index} : {r.index + r.width}]",
+                    "    if not all(x is None for x in value):",
+                ]
+            lines.append(f"        out[{key!r}] = {convert}")
+        lines += [f"    out.pop({k!r}, None)" for k in hidden if k in _BUILTIN_KEYS]
+        lines.append("    return out")
+        exec("\n".join(lines), names)
+        write: RowWriter = names["write"]
+        return write

@@ -124,6 +124,51 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         ),
     ),
     # --- end server logs ---
+    # --- the durable job queue (burble.jobs, ADR 0011) ---
+    (
+        6,
+        (
+            """CREATE TABLE {t:burble_jobs} (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                workflow TEXT NOT NULL,
+                params TEXT NOT NULL,
+                run_at {bigint} NOT NULL,
+                status TEXT NOT NULL,
+                depth INTEGER NOT NULL DEFAULT 0,
+                user_id TEXT,
+                ignore_privacy INTEGER NOT NULL DEFAULT 0,
+                definition_version INTEGER,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL DEFAULT 1,
+                retry_delay_ms {bigint} NOT NULL DEFAULT 0,
+                claimed_by TEXT,
+                lease_until {bigint},
+                created_at {bigint} NOT NULL,
+                started_at {bigint},
+                finished_at {bigint},
+                error TEXT,
+                parent_run_id TEXT,
+                thing_id TEXT,
+                recurring_key TEXT,
+                frequency TEXT,
+                series_start {bigint},
+                series_timezone TEXT
+            )""",
+            "CREATE INDEX burble_jobs__due ON {t:burble_jobs} (status, run_at)",
+            "CREATE INDEX burble_jobs__run_at ON {t:burble_jobs} (run_at)",
+            "CREATE INDEX burble_jobs__workflow ON {t:burble_jobs} (workflow, run_at)",
+            "CREATE INDEX burble_jobs__thing ON {t:burble_jobs} (thing_id)",
+            # At most one active (scheduled or running) job per recurring series.
+            "CREATE UNIQUE INDEX burble_jobs__recurring ON {t:burble_jobs} (recurring_key) "
+            "WHERE recurring_key IS NOT NULL AND status IN ('scheduled', 'running')",
+            """CREATE TABLE {t:burble_scheduler} (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            )""",
+        ),
+    ),
+    # --- end job queue ---
 )
 
 

@@ -7,6 +7,7 @@ import hashlib
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -202,10 +203,11 @@ def _translate(exc: psycopg.Error) -> Exception:
 
 
 class _PostgresTx:
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "notes")
 
     def __init__(self, conn: psycopg.Connection[Row]) -> None:
         self._conn = conn
+        self.notes: dict[str, Any] = {}
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         try:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from burble.appdef.model import FieldKind
 from burble.errors import Conflict, StorageError
 from burble.store.backend import Row, Tx
+
+try:
+    import fcntl
+except ImportError:  # not on a Unix: SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -154,10 +162,11 @@ def _translate(exc: sqlite3.Error | OverflowError) -> Exception:
 
 
 class _SQLiteTx:
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "notes")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self.notes: dict[str, Any] = {}
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         try:
@@ -186,7 +195,13 @@ class _SQLiteTx:
 
 
 class SQLiteBackend:
-    """One SQLite file. Writes run inside `BEGIN IMMEDIATE` on the single writer connection."""
+    """One SQLite file. Writes run inside `BEGIN IMMEDIATE` on the single writer connection.
+
+    Writers queue: the threads of a process on a lock, the processes (`burble serve
+    --workers N`, the CLI) on an exclusive `flock` of `<file>-writer`, retried every 50 µs
+    to 1 ms, where SQLite's busy handler would sleep 1 ms, then 2, 5, 10 ... 100 ms between
+    tries: a busy writer no longer leaves the file idle while the others sleep.
+    `busy_timeout` still covers any other program."""
 
     dialect = SQLiteDialect()
 
@@ -199,6 +214,7 @@ class SQLiteBackend:
         self._registry = threading.Lock()  # guards _all
         self._writer = self._connect()
         self._writer.execute("PRAGMA journal_mode=WAL")
+        self._writer_lock = _FileLock(self._path + "-writer")
 
     def describe(self) -> str:
         return f"SQLite {self._path}"
@@ -231,7 +247,7 @@ class SQLiteBackend:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        with self._lock:
+        with self._lock, self._writer_lock:
             conn = self._writer
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -254,3 +270,47 @@ class SQLiteBackend:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
+        self._writer_lock.close()
+
+
+class _FileLock:
+    """An exclusive `flock` on a file, shared by the processes that open it (no-op where
+    there is no `fcntl`). Held by one thread at a time (callers hold a thread lock).
+
+    Waits at most `timeout` seconds, then goes on without it (SQLite's own locking still
+    applies): a lock that is never released — say two connections of one process writing
+    into each other — ends in SQLite's "database is locked", as without this lock."""
+
+    def __init__(self, path: str, timeout: float = 10.0) -> None:
+        self._fd: int | None = None
+        self._held = False
+        self._timeout = timeout
+        if fcntl is not None:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    def __enter__(self) -> None:
+        fd = self._fd
+        if fd is None or fcntl is None:
+            return
+        deadline = time.monotonic() + self._timeout
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._held = True
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._held and self._fd is not None and fcntl is not None:
+            self._held = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from burble.appdef.model import AppDefinition, DataType, Field, KeyStyle
 from burble.store.backend import Backend, Row, Tx
@@ -42,14 +43,38 @@ class _TypeStatements:
         self.table = table
         self.all_field_columns = [c for f in dtype.fields for c in column_names(f)]
         self.text_columns = text_columns(dtype)
+        columns = ["_id", "_created_date", "_modified_date", "_created_by"]
+        if dtype.is_user:
+            columns += ["_email", "_password_hash"]
+        columns += self.all_field_columns
+        self.insert = (
+            f"INSERT INTO {table} ({', '.join(d.quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+
+
+class ChangeWatcher(Protocol):
+    """Told of every change to a thing of the types it watches, inside the changing
+    transaction (database trigger events record themselves here)."""
+
+    def watches(self, dtype: DataType) -> bool: ...
+
+    def changed(
+        self, tx: Tx, dtype: DataType, thing_id: str, before: Row | None, after: Row | None
+    ) -> None:
+        """`before` None: created; `after` None: deleted (rows as `ThingStore.get` reads)."""
 
 
 class ThingStore:
-    """Things of one environment (Live or Development): one backend, one definition."""
+    """Things of one environment (Live or Development): one backend, one definition.
+
+    Every write of a thing goes through here (or through `watching`), so a `watcher` sees
+    them all, whatever their origin: the Data API, a workflow, an account action."""
 
     def __init__(self, backend: Backend, definition: AppDefinition) -> None:
         self.backend = backend
         self.definition = definition
+        self.watcher: ChangeWatcher | None = None
         self._types = {name: _TypeStatements(backend, t) for name, t in definition.types.items()}
 
     def codec(self, dtype: DataType) -> TypeCodec:
@@ -60,6 +85,25 @@ class ThingStore:
 
     def get(self, tx: Tx, dtype: DataType, thing_id: str) -> Row | None:
         return tx.fetchone(self._types[dtype.name].get, [thing_id])
+
+    def get_where(
+        self,
+        tx: Tx,
+        dtype: DataType,
+        thing_id: str,
+        condition: Extra,
+        select_extra: Sequence[Extra] = (),
+    ) -> Row | None:
+        """A thing by id if `condition` (on alias t0) holds for it: its columns, then
+        `select_extra`'s. One query."""
+        st = self._types[dtype.name]
+        columns = ", ".join([st.codec.select_list, *(sql for sql, _ in select_extra)])
+        sql = (
+            f"SELECT {columns} FROM {st.table} AS {ALIAS} "
+            f"WHERE {ALIAS}._id = ? AND ({condition[0]})"
+        )
+        params = [p for _, ps in select_extra for p in ps]
+        return tx.fetchone(sql, [*params, thing_id, *condition[1]])
 
     def exists(self, tx: Tx, dtype: DataType, thing_id: str) -> bool:
         return tx.fetchone(self._types[dtype.name].exists, [thing_id]) is not None
@@ -118,14 +162,7 @@ class ThingStore:
             return
         d = self.backend.dialect
         st = self._types[dtype.name]
-        columns = ["_id", "_created_date", "_modified_date", "_created_by"]
-        if dtype.is_user:
-            columns += ["_email", "_password_hash"]
-        columns += st.all_field_columns
-        sql = (
-            f"INSERT INTO {st.table} ({', '.join(d.quote(c) for c in columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
+        sql = st.insert
         rows = []
         for t in things:
             row: list[object] = [t.id, t.created_date, t.created_date, t.created_by]
@@ -138,6 +175,10 @@ class ThingStore:
             tx.execute(sql, rows[0])
         else:
             tx.executemany(sql, rows)
+        watcher = self.watcher
+        if watcher is not None and watcher.watches(dtype):
+            for t in things:
+                watcher.changed(tx, dtype, t.id, None, self.get(tx, dtype, t.id))
 
     def update(
         self,
@@ -170,7 +211,23 @@ class ThingStore:
             sets.append("_password_hash = ?")
             params.append(password_hash)
         params.append(thing_id)
-        return tx.execute(f"UPDATE {st.table} SET {', '.join(sets)} WHERE _id = ?", params) > 0
+        with self.watching(tx, dtype, thing_id):
+            return tx.execute(f"UPDATE {st.table} SET {', '.join(sets)} WHERE _id = ?", params) > 0
 
     def delete(self, tx: Tx, dtype: DataType, thing_id: str) -> bool:
-        return tx.execute(self._types[dtype.name].delete, [thing_id]) > 0
+        with self.watching(tx, dtype, thing_id):
+            return tx.execute(self._types[dtype.name].delete, [thing_id]) > 0
+
+    @contextmanager
+    def watching(self, tx: Tx, dtype: DataType, thing_id: str) -> Iterator[None]:
+        """Around a change of one thing made in `tx`: tells the watcher its state before and
+        after (nothing when the thing did not exist before and does not after)."""
+        watcher = self.watcher
+        if watcher is None or not watcher.watches(dtype):
+            yield
+            return
+        before = self.get(tx, dtype, thing_id)
+        yield
+        after = self.get(tx, dtype, thing_id)
+        if before is not None or after is not None:
+            watcher.changed(tx, dtype, thing_id, before, after)

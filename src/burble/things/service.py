@@ -8,7 +8,9 @@ sees nothing (searches are empty, a get is a 404 like a missing thing) and may w
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +33,10 @@ from burble.errors import (
 from burble.files.store import FileStore
 from burble.files.uploads import DEFAULT_MAX_UPLOAD_BYTES, Upload, UploadInvalid, parse_upload
 from burble.geo.geocoder import Geocoder
-from burble.privacy.enforce import FALSE, TRUE, Access, access_for
+from burble.privacy.enforce import FALSE, TRUE, Access, AccessCache
 from burble.privacy.rules import TypeRules, rules_or_raise
 from burble.store.backend import Backend, Tx
-from burble.store.codec import ID_FIELD
-from burble.store.query import Constraint, Op, Search
+from burble.store.query import Search
 from burble.store.things import NewThing, ThingStore
 from burble.things.keys import write_field
 from burble.things.references import check_references, missing_references, reference_message
@@ -59,6 +60,16 @@ class SearchResult:
     results: list[dict[str, Any]]
     count: int
     remaining: int
+
+
+NOTE_USER = "user_id"  # tx.notes: the user who causes the transaction's changes
+NOTE_ACTOR = "actor"  # and their kind (`ActorKind.value`)
+
+
+def note_caller(tx: Tx, actor: Actor) -> None:
+    """Who makes the changes of `tx` (what database triggers see as `Current User`)."""
+    tx.notes[NOTE_USER] = actor.user_id
+    tx.notes[NOTE_ACTOR] = actor.kind.value
 
 
 class ThingService:
@@ -86,6 +97,9 @@ class ThingService:
         self._admin_creator = admin_creator
         self._clock = clock
         self._keys = definition.settings.keys
+        self._bulk_lock = threading.Lock()  # see _one_bulk
+        # Each caller's privacy SQL, compiled once (this service lives as long as its definition).
+        self._access_cache = AccessCache(self._rules, backend.dialect, self._keys)
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -97,11 +111,19 @@ class ThingService:
             if row is not None:
                 return self.store.to_json(dtype, row, self._keys)
             raise ThingNotFound(dtype.api_name, thing_id)
-        by_id = Search(dtype, (Constraint((ID_FIELD,), Op.EQUALS, thing_id),), limit=1)
-        found = self._search_as(access, by_id)
-        if not found.results:
+        find = access.condition(Permission.FIND)
+        row = None
+        if find is not FALSE:
+            flags = access.view_flags()
+            with self.backend.read() as tx:
+                row = self.store.get_where(
+                    tx, dtype, thing_id, (find.sql, find.params), [(f.sql, f.params) for f in flags]
+                )
+        if row is None:
             raise ThingNotFound(dtype.api_name, thing_id)  # hidden things look missing
-        return found.results[0]
+        codec = self.store.codec(dtype)
+        hidden = access.policy.hidden_keys(row[len(codec.columns) :])
+        return codec.to_json(row, self._keys, hidden)
 
     def search(self, actor: Actor, dtype: DataType, params: Mapping[str, str]) -> SearchResult:
         search = parse_search(params, dtype, self.definition, self._geocode_text)
@@ -109,8 +131,8 @@ class ThingService:
         if access is None:
             with self.backend.read() as tx:
                 page = self.store.search(tx, search)
-            codec = self.store.codec(dtype)
-            results = [codec.to_json(row, self._keys) for row in page.rows]
+            write = self.store.codec(dtype).writer(self._keys)
+            results = [write(row) for row in page.rows]
             remaining = max(0, page.total - search.cursor - len(results))
             return SearchResult(search.cursor, results, len(results), remaining)
         used = [f for c in search.constraints for f in c.fields] + [s.field for s in search.sorts]
@@ -132,9 +154,14 @@ class ThingService:
             page = self.store.search(
                 tx, search, (find.sql, find.params), [(f.sql, f.params) for f in flags]
             )
-        codec = self.store.codec(search.dtype)
-        width = len(codec.columns)
-        results = [access.mask(codec.to_json(row, self._keys), row[width:]) for row in page.rows]
+        writer, keys, hidden = (
+            self.store.codec(search.dtype).writer,
+            self._keys,
+            access.policy.hidden_keys,
+        )
+        width = len(self.store.codec(search.dtype).columns)
+        # The fields the caller may not view are left out (`Access.mask`, row by row).
+        results = [writer(keys, hidden(row[width:]))(row) for row in page.rows]
         remaining = max(0, page.total - search.cursor - len(results))
         return SearchResult(search.cursor, results, len(results), remaining)
 
@@ -159,13 +186,7 @@ class ThingService:
         """None for an admin (privacy rules do not apply), else what the caller may do."""
         if actor.is_admin:
             return None
-        return access_for(
-            self._rules[dtype.name],
-            actor.user_id,
-            self._clock(),
-            self.backend.dialect,
-            self._keys,
-        )
+        return self._access_cache.access(dtype.name, actor.user_id, self._clock())
 
     def _check(
         self,
@@ -193,6 +214,7 @@ class ThingService:
         self._require_any(access, Permission.CREATE, "create")
         thing = self._new_thing(actor, dtype, body)
         with self.backend.write() as tx:
+            note_caller(tx, actor)
             check_references(tx, self.backend, self.definition, thing.values)
             self._insert(tx, dtype, [thing])
             if access is not None:  # the rule must hold for the new thing (seed 004)
@@ -212,6 +234,12 @@ class ThingService:
             raise BadRequest(
                 f"Too many lines: a bulk request may create at most {MAX_BULK_LINES} things"
             )
+        with self._one_bulk(dtype):
+            return self._bulk_create(actor, access, dtype, lines)
+
+    def _bulk_create(
+        self, actor: Actor, access: Access | None, dtype: DataType, lines: list[str]
+    ) -> tuple[list[dict[str, str]], bool]:
         results: list[dict[str, str]] = []
         things: list[NewThing] = []
         for line in lines:
@@ -237,6 +265,7 @@ class ThingService:
                         results[i] = {"status": "error", "message": rejected[result["id"]]}
                 things = [t for t in things if t.id not in rejected]
             with self.backend.write() as tx:
+                note_caller(tx, actor)
                 self._insert(tx, dtype, things)
                 if access is not None:
                     self._drop_uncreatable(tx, access, dtype, things, results)
@@ -249,6 +278,7 @@ class ThingService:
         self._require_any(access, Permission.MODIFY, "modify")
         parsed = self._parse_body(dtype, body)
         with self.backend.write() as tx:
+            note_caller(tx, actor)
             if not self.store.exists(tx, dtype, thing_id):
                 raise ThingNotFound(dtype.api_name, thing_id)
             self._check(tx, access, dtype, thing_id, Permission.MODIFY, "modify")
@@ -282,6 +312,7 @@ class ThingService:
         access = self._access(actor, dtype)
         self._require_any(access, Permission.DELETE, "delete")
         with self.backend.write() as tx:
+            note_caller(tx, actor)
             if not self.store.exists(tx, dtype, thing_id):
                 raise ThingNotFound(dtype.api_name, thing_id)
             self._check(tx, access, dtype, thing_id, Permission.DELETE, "delete")
@@ -355,10 +386,11 @@ class ThingService:
             # the winner has committed) rolls back to the savepoint and picks the next slug.
             tx.execute("SAVEPOINT burble_slug")
             try:
-                changed = tx.execute(
-                    f"UPDATE {table} SET _slug = ?, _modified_date = ? WHERE _id = ?",
-                    [chosen, self._clock(), thing_id],
-                )
+                with self.store.watching(tx, dtype, thing_id):
+                    changed = tx.execute(
+                        f"UPDATE {table} SET _slug = ?, _modified_date = ? WHERE _id = ?",
+                        [chosen, self._clock(), thing_id],
+                    )
             except Conflict:
                 tx.execute("ROLLBACK TO SAVEPOINT burble_slug")
                 continue
@@ -367,6 +399,17 @@ class ThingService:
         raise Conflict(f"no free slug like '{slug}' after {SLUG_ATTEMPTS} attempts")
 
     # --- helpers --------------------------------------------------------------------------
+
+    def _one_bulk(self, dtype: DataType) -> AbstractContextManager[object]:
+        """Around a bulk request: one at a time per process. Its work is Python (parsing,
+        under the GIL) then SQLite (inserting, which hands the GIL back and forth for every
+        row): two at once in one process only slow each other down — the insert waits for
+        the GIL after each row while the other parses — and the database has one writer
+        anyway. Other processes (`--workers`) parse while this one writes. Not for types with
+        addresses, whose parsing may wait for an online geocoder."""
+        if any(f.type.kind is FieldKind.ADDRESS for f in dtype.fields):
+            return nullcontext()
+        return self._bulk_lock
 
     @staticmethod
     def _require_any(access: Access | None, permission: Permission, what: str) -> None:

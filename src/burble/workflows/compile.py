@@ -4,6 +4,7 @@ file, line and path (`workflows.x.actions[1].fields.price`), like privacy rules'
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import difflib
 import re
@@ -14,11 +15,14 @@ from typing import Any
 from burble.appdef.coerce import coerce_value
 from burble.appdef.model import (
     AppDefinition,
+    BackendEventSpec,
     CustomEventSpec,
     DataType,
+    EventKind,
     Field,
     FieldKind,
     FieldType,
+    ParameterSpec,
     PathPart,
     ResponseKind,
     Source,
@@ -28,6 +32,7 @@ from burble.appdef.model import (
 from burble.errors import BurbleError, Problem
 from burble.expr import Expr, ExprError, Scope, StepOutput, ValueType, parse, parse_condition
 from burble.expr import types as t
+from burble.expr.ast import CurrentUser, Now, SearchFor, StepResult, ThisThing
 from burble.expr.signatures import noun
 from burble.workflows.changes import LIST_KEYS, FieldChange, ListChange, list_keys
 from burble.workflows.dynamic import (
@@ -39,8 +44,33 @@ from burble.workflows.dynamic import (
     Value,
     split_template,
 )
-from burble.workflows.model import CustomEvent, Step, Workflow, Workflows
+from burble.workflows.model import BackendEvent, CustomEvent, Step, Workflow, Workflows
 from burble.workflows.registry import Registry
+
+_OTHER_SOURCES = {
+    CurrentUser: "Current User",
+    SearchFor: "Search for",
+    Now: "Current date/time",
+    ThisThing: "This <Type>",
+    StepResult: "Result of step N",
+}
+
+
+def _other_source(expr: object) -> str | None:
+    """The first source a trigger's condition may not use, if any (it sees only the
+    changed thing before and after)."""
+    name = _OTHER_SOURCES.get(type(expr))
+    if name is not None:
+        return name
+    if dataclasses.is_dataclass(expr) and not isinstance(expr, type):
+        for f in dataclasses.fields(expr):
+            value = getattr(expr, f.name)
+            for item in value if isinstance(value, tuple | list) else (value,):
+                found = _other_source(item)
+                if found is not None:
+                    return found
+    return None
+
 
 _STEP_NUMBER = re.compile(r"Result\s+of\s+step\s+(\d+)")
 
@@ -52,7 +82,18 @@ def compile_workflows(
     compiler = _Compiler(definition, registry, filename)
     events = {n: compiler.event(s) for n, s in definition.custom_events.items()}
     api = {n: compiler.workflow(s) for n, s in definition.workflows.items()}
-    return Workflows(api, events), compiler.problems
+    recurring = {n: compiler.backend(s) for n, s in definition.recurring_events.items()}
+    triggers = {n: compiler.backend(s) for n, s in definition.triggers.items()}
+    found = [e for e in (*recurring.values(), *triggers.values()) if e is not None]
+    return (
+        Workflows(
+            api,
+            events,
+            {e.name: e for e in found if e.spec.kind is EventKind.RECURRING},
+            {e.name: e for e in found if e.spec.kind is EventKind.TRIGGER},
+        ),
+        compiler.problems,
+    )
 
 
 @dataclass
@@ -65,6 +106,7 @@ class Context:
     returns: Mapping[str, FieldType] | None  # a custom event's declared returned values
     steps: dict[int, StepOutput]
     broken: set[int] = field(default_factory=set)  # steps with problems of their own
+    this_type: DataType | None = None  # a recurring event's thing: `This <Type>`
 
     @property
     def is_event(self) -> bool:
@@ -106,6 +148,37 @@ class _Compiler:
             {},
         )
         return CustomEvent(spec, self.steps(spec.actions, ctx, spec.source))
+
+    def backend(self, spec: BackendEventSpec) -> BackendEvent | None:
+        dtype = self.definition.types.get(spec.type_name)
+        if dtype is None:
+            return None  # reported when the definition was loaded
+        kind = "recurring event" if spec.kind is EventKind.RECURRING else "trigger"
+        parameters: dict[str, FieldType] = {}
+        if spec.kind is EventKind.TRIGGER:
+            thing = FieldType(FieldKind.THING, False, dtype.name)
+            parameters = {spec.before_name: thing, spec.now_name: thing}
+        ctx = Context(
+            f"{kind} {spec.name}",
+            parameters,
+            None,
+            None,
+            {},
+            this_type=dtype if spec.kind is EventKind.RECURRING else None,
+        )
+        only_when = None
+        if spec.only_when is not None:
+            b = Builder(self, ctx, spec.source, spec.source.path, 0)
+            only_when = b.condition(spec.only_when, "only_when")
+            used = None if only_when is None else _other_source(only_when)
+            if used is not None:
+                b.problem(
+                    f"a trigger's condition may use only {spec.before_name} and "
+                    f"{spec.now_name}, not {used}",
+                    "only_when",
+                )
+                only_when = None
+        return BackendEvent(spec, dtype, only_when, self.steps(spec.actions, ctx, spec.source))
 
     def steps(
         self, actions: tuple[Mapping[str, Any], ...], ctx: Context, source: Source
@@ -187,7 +260,8 @@ class Builder:
 
     def scope(self, this_type: DataType | None = None) -> Scope:
         steps = {n: s for n, s in self.context.steps.items() if n < self.step}
-        return Scope(self.definition, this_type, self.context.parameters, steps)
+        this = this_type or self.context.this_type
+        return Scope(self.definition, this, self.context.parameters, steps)
 
     def condition(
         self, raw: object, *rel: PathPart, this_type: DataType | None = None
@@ -429,6 +503,43 @@ class Builder:
         wanted = vt if change in (ListChange.ADD_LIST, ListChange.REMOVE_LIST) else vt.item()
         value = self.value(raw, wanted, *at, key, this_type=this_type)
         return None if value is None else FieldChange(field, change, value)
+
+    def arguments(
+        self,
+        raw: object,
+        declared: tuple[ParameterSpec, ...],
+        target: str,
+        this_type: DataType | None = None,
+    ) -> tuple[tuple[str, FieldType, Value], ...] | None:
+        """`parameters:` of an action that runs another workflow or event (`target`, e.g.
+        "custom event notify"): a value per declared parameter, each checked against its
+        type; every required parameter given."""
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            self.problem(
+                f"parameters is a mapping of {target}'s parameters to values", "parameters"
+            )
+            return None
+        by_name = {p.name: p for p in declared}
+        out: list[tuple[str, FieldType, Value]] = []
+        for name, value_raw in raw.items():
+            p = by_name.get(name)
+            if p is None:
+                known = ", ".join(by_name) or "none"
+                self.problem(
+                    f"{target} has no parameter '{name}' (it has: {known})", "parameters", name
+                )
+                continue
+            value = self.value(
+                value_raw, ValueType.of(p.type), "parameters", name, this_type=this_type
+            )
+            if value is not None:
+                out.append((name, p.type, value))
+        for p in declared:
+            if not p.optional and p.name not in raw:
+                self.problem(f"{target} needs parameter '{p.name}'", "parameters")
+        return tuple(out)
 
     def event(self, raw: object, *rel: PathPart) -> CustomEventSpec | None:
         events = self.definition.custom_events

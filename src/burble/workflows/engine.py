@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from burble import values
-from burble.appdef.model import AppDefinition, DataType, Field, ParameterSpec
+from burble.appdef.model import AppDefinition, DataType, EventKind, Field, ParameterSpec
 from burble.auth.accounts import Accounts
 from burble.auth.actor import Actor
 from burble.errors import ActionFailed, BurbleError, WorkflowTimeout
 from burble.expr import EvalContext, Expr, Thing, evaluate
+from burble.jobs import JobQueue
 from burble.logs.runlog import RunLog
 from burble.store.backend import Backend, Tx
-from burble.things.service import ThingService
+from burble.things.service import ThingService, note_caller
 from burble.workflows.dynamic import Value, evaluate_value
 from burble.workflows.inputs import Capture, named_inputs
-from burble.workflows.model import CustomEvent, Step, Workflow, Workflows
+from burble.workflows.model import BackendEvent, CustomEvent, Step, Workflow, Workflows
 from burble.workflows.parameters import check_thing_parameters, coerce_parameters
 from burble.workflows.reads import Reader
+from burble.workflows.triggers import DEPTH, IN_TRIGGER
 
 MAX_EVENT_DEPTH = 20  # custom events triggering custom events
+
+T = TypeVar("T")
+Write = Callable[[], AbstractContextManager[Tx]]
 
 
 @dataclass
@@ -57,6 +63,8 @@ class Run:
         self.tokens_changed = False  # a session was revoked: forget cached tokens on commit
         self.emails_queued = False  # Send email ran: wake the postman on commit
         self.capture: Capture | None = None  # the running step's evaluated values (its log)
+        self.job_depth = 0  # a scheduled run's depth (recursion protection); 0: not scheduled
+        self.in_trigger = False  # a trigger's run: its changes fire no trigger
         self.log = log
         self.failed_step: int | None = None  # the top-level step an error stopped the run at
         self.tx = tx
@@ -128,12 +136,13 @@ class Frame:
         self.results: dict[int, object] = {}
         self.event = event
         self.returned: dict[str, object] | None = None  # a custom event's Return data
+        self.default_this: Thing | None = None  # a recurring event's thing
         self.stopped = False  # Return data / Terminate this workflow
 
     def context(self, this: Thing | None = None) -> EvalContext:
         reader = self.run.reader
         return EvalContext(
-            this=this,
+            this=this if this is not None else self.default_this,
             current_user=self.run.current_user(),
             now_ms=self.run.engine.clock_ms(),
             fetch=reader.fetch,
@@ -169,6 +178,8 @@ class Engine:
         monotonic: Callable[[], float] = time.monotonic,
         accounts: Accounts | None = None,
         on_email: Callable[[], None] | None = None,
+        jobs: JobQueue | None = None,
+        definition_version: int | None = None,
     ) -> None:
         self.backend = backend
         self.on_email = on_email  # called after a run that queued emails has committed
@@ -179,6 +190,8 @@ class Engine:
         self.clock_ms = clock_ms
         self.monotonic = monotonic  # replaceable (tests move time by hand)
         self.time_limit = definition.settings.workflow_time_limit_seconds
+        self.jobs = jobs  # the scheduler's queue (scheduling actions); None: none
+        self.definition_version = definition_version  # kept with each job (snapshots)
 
     def run(
         self,
@@ -186,43 +199,131 @@ class Engine:
         actor: Actor,
         sent: Mapping[str, object],
         token: str | None = None,
+        *,
+        write: Write | None = None,
+        job_depth: int = 0,
+        ignore_privacy: bool = False,
+        run_id: str | None = None,
     ) -> Outcome:
         """Run an API workflow with the parameters the caller sent (raw, as received);
-        `token`: the user token the caller sent, if any (what *Log the user out* revokes)."""
+        `token`: the user token the caller sent, if any (what *Log the user out* revokes).
+        A scheduled run gives the worker's `write` (a transaction that also finishes its
+        job), its `job_depth`, and whether the schedule asked to ignore privacy rules."""
         spec = workflow.spec
-        log = RunLog(self.backend, spec.name, actor.user_id, clock=self.clock_ms)
-        run: Run | None = None
+        log = RunLog(self.backend, spec.name, actor.user_id, clock=self.clock_ms, run_id=run_id)
         with log:  # written after the run's transaction, whatever happened
             log.start(sent)
-            try:
-                params = coerce_parameters(
+            params = self._logged(
+                log,
+                None,
+                lambda: coerce_parameters(
                     spec.name, spec.parameters, sent, self.definition, self.things
+                ),
+            )
+
+            def begin(tx: Tx) -> Frame:
+                check_thing_parameters(spec.parameters, params, self.definition, self.things, tx)
+                run = Run(
+                    self, tx, actor, spec.ignore_privacy or ignore_privacy, spec.name, log, token
                 )
-                with self.backend.write() as tx:
-                    check_thing_parameters(
-                        spec.parameters, params, self.definition, self.things, tx
-                    )
-                    run = Run(self, tx, actor, spec.ignore_privacy, spec.name, log, token)
-                    frame = Frame(run, params)
-                    passed = workflow.only_when is None or frame.holds(workflow.only_when)
-                    log.condition(passed, expression=spec.only_when)
-                    if passed:
-                        self.run_steps(workflow.steps, frame, f"Workflow {spec.name}")
-                        outcome = Outcome(True, run.response, run.text, run.headers)
-                    else:
-                        outcome = Outcome(False)
-                if run.tokens_changed and self.accounts is not None:
-                    self.accounts.tokens.forget()  # committed: no stale cached token
-                if run.emails_queued and self.on_email is not None:
-                    self.on_email()
-            except BurbleError as exc:
-                log.error(exc.message, step=None if run is None else run.failed_step)
-                raise
-            except Exception:
-                log.error("internal error", step=None if run is None else run.failed_step)
-                raise
-            log.end(outcome.response if outcome.text is None else {"text": outcome.text})
+                run.job_depth = job_depth
+                return Frame(run, params)
+
+            return self._execute(
+                log, begin, workflow.only_when, spec.only_when, workflow.steps,
+                f"Workflow {spec.name}", write,
+            )  # fmt: skip
+
+    def run_event(
+        self,
+        event: BackendEvent,
+        actor: Actor,
+        parameters: Mapping[str, object],
+        this_id: str | None,
+        *,
+        write: Write | None = None,
+        job_depth: int = 0,
+        run_id: str | None = None,
+    ) -> Outcome:
+        """Run a recurring event on the thing `this_id`, or a trigger with its `<Type> before
+        change` / `<Type> now` snapshots in `parameters` (triggers run as admin, with
+        `Current User` still `actor`)."""
+        spec = event.spec
+        trigger = spec.kind is EventKind.TRIGGER
+        log = RunLog(self.backend, spec.name, actor.user_id, clock=self.clock_ms, run_id=run_id)
+        with log:
+            log.start({"thing": this_id} if this_id else {})
+
+            def begin(tx: Tx) -> Frame:
+                run = Run(self, tx, actor, trigger or spec.ignore_privacy, spec.name, log)
+                run.job_depth = job_depth
+                run.in_trigger = trigger
+                frame = Frame(run, parameters)
+                if this_id is not None:
+                    frame.default_this = run.reader.fetch(event.dtype, this_id)
+                    if frame.default_this is None:
+                        raise ActionFailed(f"the {spec.type_name} {this_id} no longer exists")
+                return frame
+
+            kind = "Trigger" if trigger else "Recurring event"
+            return self._execute(
+                log, begin, event.only_when, spec.only_when, event.steps,
+                f"{kind} {spec.name}", write,
+            )  # fmt: skip
+
+    def _logged(self, log: RunLog, run: Run | None, work: Callable[[], T]) -> T:
+        try:
+            return work()
+        except BurbleError as exc:
+            log.error(exc.message, step=None if run is None else run.failed_step)
+            raise
+        except Exception:
+            log.error("internal error", step=None if run is None else run.failed_step)
+            raise
+
+    def _execute(
+        self,
+        log: RunLog,
+        begin: Callable[[Tx], Frame],
+        only_when: Expr | None,
+        condition: str | None,
+        steps: tuple[Step, ...],
+        where: str,
+        write: Write | None,
+    ) -> Outcome:
+        frame: Frame | None = None
+
+        def work() -> Outcome:
+            nonlocal frame
+            with (write or self.backend.write)() as tx:
+                frame = begin(tx)
+                run = frame.run
+                note_caller(tx, run.actor)  # for database triggers: who, how deep, whether
+                tx.notes[DEPTH] = run.job_depth  # a trigger's run (whose changes fire none)
+                tx.notes[IN_TRIGGER] = run.in_trigger
+                passed = only_when is None or frame.holds(only_when)
+                log.condition(passed, expression=condition)
+                if passed:
+                    self.run_steps(steps, frame, where)
+                    outcome = Outcome(True, run.response, run.text, run.headers)
+                else:
+                    outcome = Outcome(False)
+            if run.tokens_changed and self.accounts is not None:
+                self.accounts.tokens.forget()  # committed: no stale cached token
+            if run.emails_queued and self.on_email is not None:
+                self.on_email()
             return outcome
+
+        try:
+            outcome = work()
+        except BurbleError as exc:
+            log.error(exc.message, step=None if frame is None else frame.run.failed_step)
+            raise
+        except Exception:
+            log.error("internal error", step=None if frame is None else frame.run.failed_step)
+            raise
+        log.end(outcome.response if outcome.text is None else {"text": outcome.text})
+        return outcome
 
     def trigger(
         self, event: CustomEvent, caller: Frame, parameters: Mapping[str, object]

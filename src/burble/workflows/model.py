@@ -8,10 +8,17 @@ the runner the registry gave its class when the definition was compiled.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from burble.appdef.model import CustomEventSpec, FieldType, ParameterSpec, WorkflowSpec
+from burble.appdef.model import (
+    BackendEventSpec,
+    CustomEventSpec,
+    DataType,
+    FieldType,
+    ParameterSpec,
+    WorkflowSpec,
+)
 from burble.expr import Expr, ValueType
 
 if TYPE_CHECKING:
@@ -82,12 +89,29 @@ class CustomEvent:
         return dict(self.spec.returns)
 
 
+@dataclass(frozen=True, eq=False)
+class BackendEvent:
+    """A recurring event (its thing is `This <Type>`) or a database trigger event (its
+    sources `<Type> before change` / `<Type> now` are parameters holding snapshots)."""
+
+    spec: BackendEventSpec
+    dtype: DataType
+    only_when: Expr | None
+    steps: tuple[Step, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
 @dataclass(frozen=True)
 class Workflows:
-    """Every API workflow and custom event of one definition, compiled."""
+    """Every API workflow, custom event and backend event of one definition, compiled."""
 
     api: Mapping[str, Workflow]
     events: Mapping[str, CustomEvent]
+    recurring: Mapping[str, BackendEvent] = field(default_factory=dict)
+    triggers: Mapping[str, BackendEvent] = field(default_factory=dict)
 
     @staticmethod
     def empty() -> Workflows:

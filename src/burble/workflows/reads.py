@@ -98,6 +98,10 @@ class Reader:
             thing["email"] = None  # a user's email is theirs to read (and admins')
         return thing
 
+    def thing_of(self, dtype: DataType, row: Sequence[Any]) -> dict[str, Any]:
+        """A row read with `ThingStore.get` as the evaluator's thing, unmasked."""
+        return self._thing(dtype, row)
+
     def _thing(self, dtype: DataType, row: Sequence[Any]) -> dict[str, Any]:
         """A row as the evaluator's thing: built-ins and fields by name, in stored form."""
         out: dict[str, Any] = {

@@ -128,36 +128,13 @@ class TriggerEvent(Action):
 
 def parse_trigger(options: Mapping[str, Any], b: Builder) -> TriggerEvent | None:
     spec = b.event(options["trigger"], "trigger")
-    raw = options.get("parameters") or {}
-    if not isinstance(raw, dict):
-        b.problem(
-            "parameters is a mapping of the custom event's parameters to values", "parameters"
-        )
-        return None
     if spec is None:
         return None
-    declared = {p.name: p for p in spec.parameters}
-    params: list[tuple[str, FieldType, Value]] = []
-    for name, value_raw in raw.items():
-        p = declared.get(name)
-        if p is None:
-            known = ", ".join(declared) or "none"
-            b.problem(
-                f"custom event {spec.name} has no parameter '{name}' (it has: {known})",
-                "parameters",
-                name,
-            )
-            continue
-        value = b.value(value_raw, ValueType.of(p.type), "parameters", name)
-        if value is not None:
-            params.append((name, p.type, value))
-    for p in spec.parameters:
-        if not p.optional and p.name not in raw:
-            b.problem(f"custom event {spec.name} needs parameter '{p.name}'", "parameters")
-    if not b.ok:
+    params = b.arguments(options.get("parameters"), spec.parameters, f"custom event {spec.name}")
+    if params is None or not b.ok:
         return None
     returns = {name: ValueType.of(ftype) for name, ftype in spec.returns}
-    return TriggerEvent(spec.name, tuple(params), returns)
+    return TriggerEvent(spec.name, params, returns)
 
 
 def run_trigger(action: TriggerEvent, frame: Frame) -> object:

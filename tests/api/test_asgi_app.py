@@ -1,0 +1,129 @@
+"""The ASGI app itself (`burble.api.app.BurbleApp`): what a Starlette application with one
+catch-all route used to do for it — lifespan, other methods, WebSockets, the path — and where
+requests run: reads on SQLite on the event loop, everything else in a thread."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from starlette.requests import Request
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from burble.api import app as app_module
+from burble.api import data_api
+from burble.api.app import BurbleApp, create_app, request_path
+from tests.api.support import BASE
+from tests.conftest import Api
+
+
+def test_lifespan_closes_the_runtime_only_when_asked(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[bool] = []
+    monkeypatch.setattr(api.runtime, "close", lambda: closed.append(True))
+    with TestClient(create_app(api.runtime)) as client:
+        assert client.get(f"{BASE}/rentalunit", headers=api.auth).status_code == 200
+    assert closed == []
+    with TestClient(create_app(api.runtime, close_runtime=True)) as client:
+        assert client.get(f"{BASE}/rentalunit", headers=api.auth).status_code == 200
+        assert closed == []
+    assert closed == [True]
+
+
+def test_state_holds_the_runtime(api: Api) -> None:
+    app = create_app(api.runtime)
+    assert isinstance(app, BurbleApp)
+    assert app.state.runtime is api.runtime
+
+
+def test_other_methods_are_405_as_before(api: Api) -> None:
+    r = api.client.request("TRACE", f"{BASE}/rentalunit")
+    assert r.status_code == 405
+    assert r.text == "Method Not Allowed"
+    assert set(r.headers["allow"].split(", ")) == {
+        "GET",
+        "HEAD",
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+        "OPTIONS",
+    }
+
+
+def test_websockets_are_closed(api: Api) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        api.client.websocket_connect("/api/1.1/obj/rentalunit"),
+    ):
+        pass
+    assert closed.value.code == 1000
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/1.1/obj/x", "/a b/é", "/x%3Fy", "/x?y", "/x#y", "/a\tb", "/a\nb", "//a//b/"],
+)
+def test_request_path_is_the_urls_path(path: str) -> None:
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "root_path": "",
+        "query_string": b"a=1",
+        "headers": [(b"host", b"example.com")],
+        "scheme": "http",
+        "server": ("example.com", 80),
+    }
+    request = Request(scope)
+    assert request_path(Request(scope)) == request.url.path
+
+
+def _handled_in(
+    api: Api, monkeypatch: pytest.MonkeyPatch, method: str, path: str, **kw: Any
+) -> str:
+    seen: list[str] = []
+    real = data_api.handle
+
+    def spy(*args: Any) -> Any:
+        seen.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(data_api, "handle", spy)
+    r = api.client.request(method, path, headers=api.auth, **kw)
+    assert r.status_code < 500, r.text
+    assert len(seen) == 1
+    return seen[0]
+
+
+def test_reads_on_sqlite_run_on_the_event_loop(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = api.client.post(f"{BASE}/rentalunit", json={"name": "x"}, headers=api.auth)
+    thing = made.json()["id"]
+    on_sqlite = api.runtime.databases.live.dialect.name == "sqlite"
+    for method, path, kw in [
+        ("GET", f"{BASE}/rentalunit/{thing}", {}),
+        ("GET", f"{BASE}/rentalunit", {"params": {"limit": 5}}),
+    ]:
+        name = _handled_in(api, monkeypatch, method, path, **kw)
+        assert name.startswith("burble") != on_sqlite, (method, path, name)
+    # Writes, and searches that might ask an online geocoder, always go to a thread.
+    geo = '[{"key": "address", "constraint_type": "geographic_search", "value": null}]'
+    for method, path, kw in [
+        ("POST", f"{BASE}/rentalunit", {"json": {"name": "y"}}),
+        ("PATCH", f"{BASE}/rentalunit/{thing}", {"json": {"name": "z"}}),
+        ("GET", f"{BASE}/rentalunit", {"params": {"constraints": geo}}),
+        ("GET", f"{BASE}/rentalunit", {"params": {"geo_reference": "Oslo"}}),
+        ("GET", f"{BASE}/rentalunit?%67eo_reference=Oslo", {}),
+    ]:
+        name = _handled_in(api, monkeypatch, method, path, **kw)
+        assert name.startswith("burble"), (method, path, name)
+
+
+def test_one_thread_pool_for_every_app(api: Api) -> None:
+    create_app(api.runtime)
+    first = app_module._threads()
+    create_app(api.runtime)
+    assert app_module._threads() is first
