@@ -69,6 +69,17 @@ workflows:
     parameters: {ids: list of texts}
     actions:
       - cancel_scheduled_list: "[ids]"
+  flaky:
+    retry: {attempts: 2, delay_seconds: 0}
+    actions:
+      - create: Item
+        fields: {name: "never kept"}
+      - create_account: {email: not an email}
+  plan-flaky:
+    expose: true
+    auth: admin
+    actions:
+      - schedule: flaky
   countdown:
     expose: true
     auth: admin
@@ -201,3 +212,12 @@ def test_a_run_uses_the_definition_it_was_scheduled_under(databases: Databases) 
         for i in newer.env.things.search(ADMIN, newer.env.definition.types["Item"], {}).results
     )
     assert names == ["new new", "old"]
+
+
+def test_a_failing_run_is_retried_then_kept_with_its_error(app: App) -> None:
+    app.run("plan-flaky")
+    assert drain(app) == 2  # the run, then its one retry
+    (job,) = jobs(app)
+    assert job.status is Status.FAILED and job.attempts == 2
+    assert job.error is not None and "Please enter a valid email address" in job.error
+    assert app.things("Item") == []  # each attempt rolled back
