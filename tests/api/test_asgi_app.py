@@ -1,9 +1,11 @@
 """The ASGI app itself (`burble.api.app.BurbleApp`): what a Starlette application with one
 catch-all route used to do for it — lifespan, other methods, WebSockets, the path — and where
-requests run: reads on SQLite on the event loop, everything else in a thread."""
+requests run: reads on SQLite on the event loop, everything else in a thread. And the HTTP
+protocol `burble serve` runs it with, which joins a response's writes."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -14,7 +16,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from burble.api import app as app_module
 from burble.api import data_api
-from burble.api.app import BurbleApp, create_app, request_path
+from burble.api.app import BurbleApp, CoalescedWrites, create_app, http_protocol, request_path
 from tests.api.support import BASE
 from tests.conftest import Api
 
@@ -127,3 +129,47 @@ def test_one_thread_pool_for_every_app(api: Api) -> None:
     first = app_module._threads()
     create_app(api.runtime)
     assert app_module._threads() is first
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str) -> str:
+        return f"info {name}"
+
+
+def test_writes_of_one_loop_turn_go_out_together() -> None:
+    async def scenario() -> _Transport:
+        inner = _Transport()
+        transport = CoalescedWrites(inner)  # type: ignore[arg-type]
+        transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        transport.write(b"body")
+        assert inner.writes == []
+        await asyncio.sleep(0)
+        assert inner.writes == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
+        transport.write(b"next")
+        transport.close()  # flushes first
+        assert inner.writes[-1] == b"next" and inner.closed
+        transport.write(b"after")  # the client is gone: dropped
+        await asyncio.sleep(0)
+        assert inner.writes[-1] == b"next"
+        assert transport.get_extra_info("peername") == "info peername"
+        return inner
+
+    asyncio.run(scenario())
+
+
+def test_serve_uses_the_coalescing_protocol() -> None:
+    protocol = http_protocol()
+    assert protocol is app_module.CoalescedHttpToolsProtocol

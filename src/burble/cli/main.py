@@ -119,7 +119,7 @@ def serve(directory: Path, host: str, port: int, workers: int | None, no_worker:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from burble.api.app import create_app, worker_app
+    from burble.api.app import create_app, http_protocol, worker_app
     from burble.runtime import Runtime
     from burble.scheduler import Workers
 
@@ -147,6 +147,7 @@ def serve(directory: Path, host: str, port: int, workers: int | None, no_worker:
     click.echo(f"  Processes:   {n}")
     # uvicorn picks uvloop and httptools when they are installed (uvicorn[standard]).
     options: dict[str, object] = {"log_level": "warning", "access_log": False, "workers": n}
+    options["http"] = http_protocol()  # httptools, a response's writes joined into one
     # The scheduler's workers (Live and Development): threads of this first process.
     scheduled = None if no_worker else Workers(runtime).start()
     click.echo(f"  Scheduler:   {'off (--no-worker)' if no_worker else 'on'}")
