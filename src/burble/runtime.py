@@ -18,7 +18,7 @@ from burble.appdef.model import AppDefinition
 from burble.auth.accounts import Accounts, PasswordPolicy
 from burble.auth.tokens import TokenStore
 from burble.auth.user_tokens import UserTokenStore
-from burble.errors import AppDefError, BurbleError, Problem
+from burble.errors import AppDefError, BurbleError, Conflict, Problem, StorageError
 from burble.files.store import FileStore, LocalFileStore
 from burble.geo import Geocoder, make_geocoder
 from burble.jobs import JobQueue
@@ -157,16 +157,23 @@ def definition_version(backend: Backend, definition: AppDefinition) -> int:
         row = tx.fetchone(f"SELECT version, source FROM {table} ORDER BY version DESC LIMIT 1")
     if row is not None and row[1] == definition.source:
         return int(row[0])
-    with backend.write() as tx:
-        row = tx.fetchone(f"SELECT version, source FROM {table} ORDER BY version DESC LIMIT 1")
-        if row is not None and row[1] == definition.source:
-            return int(row[0])
-        version = int(row[0]) + 1 if row else 1
-        tx.execute(
-            f"INSERT INTO {table} (version, deployed_at, source) VALUES (?, ?, ?)",
-            [version, now_ms(), definition.source],
-        )
-    return version
+    for _ in range(3):  # another process starting at the same moment may take the number
+        try:
+            with backend.write() as tx:
+                row = tx.fetchone(
+                    f"SELECT version, source FROM {table} ORDER BY version DESC LIMIT 1"
+                )
+                if row is not None and row[1] == definition.source:
+                    return int(row[0])
+                version = int(row[0]) + 1 if row else 1
+                tx.execute(
+                    f"INSERT INTO {table} (version, deployed_at, source) VALUES (?, ?, ?)",
+                    [version, now_ms(), definition.source],
+                )
+            return version
+        except Conflict:
+            continue
+    raise StorageError("could not record the definition's version")
 
 
 def stored_definition(backend: Backend, version: int) -> AppDefinition | None:
