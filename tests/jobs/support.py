@@ -6,23 +6,9 @@ from __future__ import annotations
 from burble.store.backend import Backend
 from burble.store.postgres import PostgresBackend, PostgresPool
 from burble.store.sqlite import SQLiteBackend
-
-START = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+from tests.auth.support import START, Clock  # noqa: F401  (the same clock)
 
 Spec = dict[str, str]  # {"sqlite": path} or {"postgres": url, "schema": name}
-
-
-class Clock:
-    """Milliseconds since the epoch, moved by hand: lease and retry tests never sleep."""
-
-    def __init__(self, now: int = START) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, ms: int) -> None:
-        self.now += ms
 
 
 def open_backend(spec: Spec) -> tuple[Backend, PostgresPool | None]:
