@@ -21,8 +21,8 @@ from burble.expr import Thing
 from burble.jobs import JobContext, JobQueue, Kind, Status, Worker
 from burble.logs.runlog import RunLog
 from burble.runtime import Environment, Runtime, Version
-from burble.store.backend import Row
-from burble.workflows.reads import Reader
+from burble.store.backend import Dialect, Row
+from burble.workflows.reads import thing_of_row
 from burble.workflows.triggers import change_of, row_of
 
 log = logging.getLogger("burble.scheduler")
@@ -99,10 +99,10 @@ class JobRunner:
         if change_of(before, now) not in event.spec.on or (before is None and now is None):
             return
         codec = env.things.store.codec(event.dtype)
-        reader = Reader(None, env.things, ADMIN, True)  # type: ignore[arg-type]
+        dialect = env.backend.dialect
         params = {
-            event.spec.before_name: _thing(reader, event.dtype, row_of(codec, before)),
-            event.spec.now_name: _thing(reader, event.dtype, row_of(codec, now)),
+            event.spec.before_name: _thing(dialect, event.dtype, row_of(codec, before)),
+            event.spec.now_name: _thing(dialect, event.dtype, row_of(codec, now)),
         }
         env.workflows.run_event(
             event, actor, params, None, write=ctx.transaction, job_depth=job.depth, run_id=job.id
@@ -120,8 +120,8 @@ class JobRunner:
             pass
 
 
-def _thing(reader: Reader, dtype: DataType, row: Row | None) -> Thing | None:
-    return None if row is None else reader.thing_of(dtype, row)
+def _thing(dialect: Dialect, dtype: DataType, row: Row | None) -> Thing | None:
+    return None if row is None else thing_of_row(dialect, dtype, row)
 
 
 class Workers:

@@ -21,6 +21,7 @@ from burble.cli.common import (
     _print_problems,
     _settings,
 )
+from burble.cli.scheduler import scheduler, worker
 from burble.errors import AppDefError, BurbleError
 from burble.runtime import Databases, check_all, deploy
 from burble.settings import Settings
@@ -606,10 +607,7 @@ def mail_send_pending(retry_failed: bool, version: str, app_dir: Path) -> None:
 
 # --- end logs and mail ----------------------------------------------------------------------
 
-# `burble worker` and `burble scheduler ...` live in their own module (imported last: it uses
-# the helpers above).
-from burble.cli.scheduler import scheduler, worker  # noqa: E402
-
+# `burble worker` and `burble scheduler ...` live in their own module.
 main.add_command(worker)
 main.add_command(scheduler)
 

@@ -87,7 +87,7 @@ def _line(job: Job) -> str:
         job.id,
         f"{job.status.value:<9}",
         job.workflow,
-        f"user={job.user_id or 'admin' if job.params.get('actor') == 'admin' else job.user_id}",
+        f"user={job.user_id or job.params.get('actor') or 'admin'}",
     ]
     if job.thing_id:
         parts.append(f"thing={job.thing_id}")

@@ -213,9 +213,8 @@ class Engine:
         log = RunLog(self.backend, spec.name, actor.user_id, clock=self.clock_ms, run_id=run_id)
         with log:  # written after the run's transaction, whatever happened
             log.start(sent)
-            params = self._logged(
+            params = _logged(
                 log,
-                None,
                 lambda: coerce_parameters(
                     spec.name, spec.parameters, sent, self.definition, self.things
                 ),
@@ -271,16 +270,6 @@ class Engine:
                 f"{kind} {spec.name}", write,
             )  # fmt: skip
 
-    def _logged(self, log: RunLog, run: Run | None, work: Callable[[], T]) -> T:
-        try:
-            return work()
-        except BurbleError as exc:
-            log.error(exc.message, step=None if run is None else run.failed_step)
-            raise
-        except Exception:
-            log.error("internal error", step=None if run is None else run.failed_step)
-            raise
-
     def _execute(
         self,
         log: RunLog,
@@ -314,14 +303,7 @@ class Engine:
                 self.on_email()
             return outcome
 
-        try:
-            outcome = work()
-        except BurbleError as exc:
-            log.error(exc.message, step=None if frame is None else frame.run.failed_step)
-            raise
-        except Exception:
-            log.error("internal error", step=None if frame is None else frame.run.failed_step)
-            raise
+        outcome = _logged(log, work, lambda: None if frame is None else frame.run.failed_step)
         log.end(outcome.response if outcome.text is None else {"text": outcome.text})
         return outcome
 
@@ -375,6 +357,20 @@ class Engine:
                 run.capture = outer
             if frame.stopped:
                 break
+
+
+def _logged(
+    log: RunLog, work: Callable[[], T], failed_step: Callable[[], int | None] = lambda: None
+) -> T:
+    """`work()`, with the error it raises (and the step it failed at) in the run's log."""
+    try:
+        return work()
+    except BurbleError as exc:
+        log.error(exc.message, step=failed_step())
+        raise
+    except Exception:
+        log.error("internal error", step=failed_step())
+        raise
 
 
 def _with_optional(

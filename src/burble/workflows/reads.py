@@ -98,28 +98,29 @@ class Reader:
             thing["email"] = None  # a user's email is theirs to read (and admins')
         return thing
 
-    def thing_of(self, dtype: DataType, row: Sequence[Any]) -> dict[str, Any]:
-        """A row read with `ThingStore.get` as the evaluator's thing, unmasked."""
-        return self._thing(dtype, row)
-
     def _thing(self, dtype: DataType, row: Sequence[Any]) -> dict[str, Any]:
-        """A row as the evaluator's thing: built-ins and fields by name, in stored form."""
-        out: dict[str, Any] = {
-            "_id": row[0],
-            "Created Date": row[1],
-            "Modified Date": row[2],
-            "Created By": row[3],
-            "Slug": row[4],
-        }
-        i = 5
-        if dtype.is_user:
-            out["email"] = row[5]
-            i = 7
-        for field in dtype.fields:
-            width = len(column_names(field))
-            out[field.name] = _stored(self.dialect, field.type, row[i : i + width])
-            i += width
-        return out
+        return thing_of_row(self.dialect, dtype, row)
+
+
+def thing_of_row(dialect: Dialect, dtype: DataType, row: Sequence[Any]) -> dict[str, Any]:
+    """A row read with `ThingStore.get` as the evaluator's thing: built-ins and fields by
+    name, in stored form, unmasked."""
+    out: dict[str, Any] = {
+        "_id": row[0],
+        "Created Date": row[1],
+        "Modified Date": row[2],
+        "Created By": row[3],
+        "Slug": row[4],
+    }
+    i = 5
+    if dtype.is_user:
+        out["email"] = row[5]
+        i = 7
+    for field in dtype.fields:
+        width = len(column_names(field))
+        out[field.name] = _stored(dialect, field.type, row[i : i + width])
+        i += width
+    return out
 
 
 def _constraint_value(field: Field, op: str, value: object) -> object:

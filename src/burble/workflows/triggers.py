@@ -83,7 +83,7 @@ class TriggerRecorder:
         now = snapshot(codec, after)
         pending: dict[tuple[str, str], tuple[str, dict[str, Any] | None] | None]
         pending = notes.setdefault(_PENDING, {})
-        fresh: list[tuple[tuple[str, str], NewJob]] = []
+        fresh: list[tuple[tuple[str, str], NewJob, dict[str, Any] | None]] = []
         for spec in self._by_type[dtype.name]:
             key = (spec.name, thing_id)
             if key in pending:  # changed again in this transaction: the last state wins
@@ -106,11 +106,11 @@ class TriggerRecorder:
                 definition_version=self.definition_version,
                 thing_id=thing_id,
             )
-            fresh.append((key, job))
+            fresh.append((key, job, first))
         if fresh:
-            ids = self.queue.schedule_many(tx, [job for _, job in fresh])
-            for (key, job), job_id in zip(fresh, ids, strict=True):
-                pending[key] = (job_id, job.params["before"])  # type: ignore[assignment]
+            ids = self.queue.schedule_many(tx, [job for _, job, _ in fresh])
+            for (key, _, first), job_id in zip(fresh, ids, strict=True):
+                pending[key] = (job_id, first)
 
     @staticmethod
     def _params(
