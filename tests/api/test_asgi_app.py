@@ -6,6 +6,7 @@ protocol `burble serve` runs it with, which joins a response's writes."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import threading
 from typing import Any
 
@@ -17,6 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 from burble.api import app as app_module
 from burble.api import data_api
 from burble.api.app import BurbleApp, CoalescedWrites, create_app, http_protocol, request_path
+from burble.store.things import ThingStore
 from tests.api.support import BASE
 from tests.conftest import Api
 
@@ -114,7 +116,6 @@ def test_reads_on_sqlite_run_on_the_event_loop(api: Api, monkeypatch: pytest.Mon
     # Writes, and searches that might ask an online geocoder, always go to a thread.
     geo = '[{"key": "address", "constraint_type": "geographic_search", "value": null}]'
     for method, path, kw in [
-        ("POST", f"{BASE}/rentalunit", {"json": {"name": "y"}}),
         ("PATCH", f"{BASE}/rentalunit/{thing}", {"json": {"name": "z"}}),
         ("GET", f"{BASE}/rentalunit", {"params": {"constraints": geo}}),
         ("GET", f"{BASE}/rentalunit", {"params": {"geo_reference": "Oslo"}}),
@@ -122,6 +123,40 @@ def test_reads_on_sqlite_run_on_the_event_loop(api: Api, monkeypatch: pytest.Mon
     ]:
         name = _handled_in(api, monkeypatch, method, path, **kw)
         assert name.startswith("burble"), (method, path, name)
+
+
+def _inserted_in(api: Api, monkeypatch: pytest.MonkeyPatch, path: str, body: object) -> str:
+    seen: list[str] = []
+    real = ThingStore.insert_many
+
+    def spy(*args: Any) -> Any:
+        seen.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(ThingStore, "insert_many", spy)
+    r = api.client.post(path, json=body, headers=api.auth)
+    assert r.status_code == 201, r.text
+    assert len(seen) == 1
+    return seen[0]
+
+
+def test_creates_on_sqlite_run_on_the_event_loop_unless_they_may_wait(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit (ADR 0013): a create on SQLite is written from the event loop; one that
+    hashes a password, stores an upload or geocodes an address goes to a thread."""
+    on_sqlite = api.runtime.databases.live.dialect.name == "sqlite"
+    name = _inserted_in(api, monkeypatch, f"{BASE}/rentalunit", {"name": "y", "price": 3})
+    assert name.startswith("burble") != on_sqlite, name
+    png = {"filename": "a.png", "contents": base64.b64encode(b"\x89PNG\r\n").decode()}
+    for path, body in [
+        (f"{BASE}/rentalunit", {"name": "y", "address": "Oslo"}),
+        (f"{BASE}/rentalunit", {"name": "y", "floor plan": png}),
+        (f"{BASE}/rentalunit", {"name": "y", "photos": ["//a.png", png]}),
+        (f"{BASE}/user", {"email": "a@example.com", "password": "secret"}),
+    ]:
+        name = _inserted_in(api, monkeypatch, path, body)
+        assert name.startswith("burble"), (path, body, name)
 
 
 def test_one_thread_pool_for_every_app(api: Api) -> None:

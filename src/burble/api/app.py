@@ -33,6 +33,8 @@ from burble.appdef.load import parse_app
 from burble.errors import BurbleError, RouteNotFound, TooLarge
 from burble.runtime import Databases, Runtime, Version
 from burble.settings import Settings
+from burble.store.group_commit import group_writer
+from burble.store.sqlite import SQLiteBackend
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -173,6 +175,22 @@ class BurbleApp:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(_threads(), self._handle, request, version, parts, raw)
 
+    async def _create(
+        self, request: Request, version: Version, parts: list[str], raw: bytes
+    ) -> Response:
+        """A Data API create on SQLite: prepared on the event loop, written with the other
+        creates waiting (group commit, `burble.store.group_commit`); in a thread when its
+        preparation may wait (a password to hash, an upload, an address to geocode)."""
+        runtime = self.runtime
+        actor = resolve_actor(request, runtime.tokens, user_auth(runtime, version))
+        env = runtime.environment(version)
+        dtype = data_api.data_type(env, parts[1])
+        backend, body = env.backend, data_api.parse_body(raw)
+        if not isinstance(backend, SQLiteBackend) or not env.things.creates_quickly(dtype, body):
+            return await self._in_thread(request, version, parts, raw)
+        creation = env.things.prepare_create(actor, dtype, body)
+        return data_api.created(await group_writer(backend).write(creation))
+
     async def endpoint(self, request: Request) -> Response:
         try:
             path = request_path(request)
@@ -185,8 +203,11 @@ class BurbleApp:
             raw = b""
             if request.method in _WITH_BODY:
                 raw = await _read_body(request, self._max_body_bytes)
-            if self._inline_reads and self._is_quick_read(request, parts):
-                return self._handle(request, version, parts, raw)
+            if self._inline_reads:
+                if self._is_quick_read(request, parts):
+                    return self._handle(request, version, parts, raw)
+                if request.method == "POST" and len(parts) == 2 and parts[0] == "obj":
+                    return await self._create(request, version, parts, raw)
             return await self._in_thread(request, version, parts, raw)
         except BurbleError as exc:
             return error_response(exc)

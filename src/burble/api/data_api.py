@@ -19,13 +19,18 @@ def _json(data: object, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status, media_type=JSON)
 
 
-def _body(raw: bytes) -> object:
+def parse_body(raw: bytes) -> object:
     if not raw.strip():
         return {}
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise BadRequest("Could not parse the request body as JSON") from None
+
+
+def created(thing_id: str) -> Response:
+    """The answer to a create."""
+    return _json({"status": "success", "id": thing_id}, 201)
 
 
 def data_type(env: Environment, segment: str) -> DataType:
@@ -66,8 +71,7 @@ def handle(
                 }
             )
         if method == "POST":
-            thing_id = things.create(actor, dtype, _body(raw))
-            return _json({"status": "success", "id": thing_id}, 201)
+            return created(things.create(actor, dtype, parse_body(raw)))
         raise MethodNotAllowed(method, ("GET", "POST"))
     if len(parts) != 2:
         raise RouteNotFound(f"No endpoint at /obj/{'/'.join(parts)}")
@@ -75,7 +79,7 @@ def handle(
     if method == "GET":
         return _json({"response": things.get(actor, dtype, thing_id)})
     if method in ("PATCH", "PUT"):
-        things.modify(actor, dtype, thing_id, _body(raw), replace=method == "PUT")
+        things.modify(actor, dtype, thing_id, parse_body(raw), replace=method == "PUT")
         return Response(status_code=204)
     if method == "DELETE":
         things.delete(actor, dtype, thing_id)

@@ -45,6 +45,7 @@ from burble.things.search_params import parse_search
 MAX_BULK_LINES = 1000
 SLUG_ATTEMPTS = 5  # a slug taken by a concurrent run: look again this many times
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_UPLOAD_KINDS = frozenset([FieldKind.FILE, FieldKind.IMAGE])
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,29 @@ def note_caller(tx: Tx, actor: Actor) -> None:
     """Who makes the changes of `tx` (what database triggers see as `Current User`)."""
     tx.notes[NOTE_USER] = actor.user_id
     tx.notes[NOTE_ACTOR] = actor.kind.value
+
+
+@dataclass(frozen=True, slots=True)
+class Creation:
+    """The second half of a create (`ThingService.prepare_create`): called with a write
+    transaction, it inserts the thing and returns its id."""
+
+    service: ThingService
+    actor: Actor
+    access: Access | None
+    dtype: DataType
+    thing: NewThing
+
+    def __call__(self, tx: Tx) -> str:
+        service, dtype, thing, access = self.service, self.dtype, self.thing, self.access
+        note_caller(tx, self.actor)
+        check_references(tx, service.backend, service.definition, thing.values)
+        service._insert(tx, dtype, [thing])
+        if access is not None:  # the rule must hold for the new thing (seed 004)
+            cond = access.condition(Permission.CREATE)
+            if not service.store.holds(tx, dtype, thing.id, (cond.sql, cond.params)):
+                raise PermissionDenied("You are not allowed to create this thing")
+        return thing.id
 
 
 class ThingService:
@@ -210,18 +234,37 @@ class ThingService:
     # --- writes ---------------------------------------------------------------------------
 
     def create(self, actor: Actor, dtype: DataType, body: object) -> str:
+        creation = self.prepare_create(actor, dtype, body)
+        with self.backend.write() as tx:
+            return creation(tx)
+
+    def prepare_create(self, actor: Actor, dtype: DataType, body: object) -> Creation:
+        """A create in two halves: everything short of the database now (permission to
+        create at all, the body parsed and checked, uploads stored, addresses geocoded),
+        the returned `Creation` then inside a write transaction (group commit runs many)."""
         access = self._access(actor, dtype)
         self._require_any(access, Permission.CREATE, "create")
-        thing = self._new_thing(actor, dtype, body)
-        with self.backend.write() as tx:
-            note_caller(tx, actor)
-            check_references(tx, self.backend, self.definition, thing.values)
-            self._insert(tx, dtype, [thing])
-            if access is not None:  # the rule must hold for the new thing (seed 004)
-                cond = access.condition(Permission.CREATE)
-                if not self.store.holds(tx, dtype, thing.id, (cond.sql, cond.params)):
-                    raise PermissionDenied("You are not allowed to create this thing")
-        return thing.id
+        return Creation(self, actor, access, dtype, self._new_thing(actor, dtype, body))
+
+    def creates_quickly(self, dtype: DataType, body: object) -> bool:
+        """Whether `prepare_create(…, dtype, body)` waits for nothing: no password to hash,
+        no upload object (a JSON object in a file or image field) to store, no address to
+        geocode (when a geocoder is on)."""
+        if dtype.is_user:
+            return False
+        if not isinstance(body, dict):
+            return True  # refused by prepare_create
+        for key, raw in body.items():
+            try:
+                field = write_field(dtype, key, self._keys)
+            except BurbleError:
+                return True  # refused by prepare_create
+            kind = field.type.kind
+            if kind is FieldKind.ADDRESS and self._geocoder is not None and raw:
+                return False
+            if kind in _UPLOAD_KINDS and self._holds_upload(field, raw):
+                return False
+        return True
 
     def bulk_create(
         self, actor: Actor, dtype: DataType, text: str
