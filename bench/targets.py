@@ -37,9 +37,8 @@ BULK_SIZE = 1000
 COLLECTION = "rentalunit"
 PASSWORD = "bench-password-"  # + the user's number; loopback-only throwaway accounts
 
-# The indexes PocketBase gets: the same as Burble's on the fields the cases filter or sort on
-# (Burble indexes every field on its own, and the bench app adds city + price and
-# owner + city + price).
+# The indexes PocketBase gets: the same as Burble's, on the fields the cases filter or sort on
+# (the bench app's `indexes`, with `auto_index: false`).
 POCKETBASE_INDEXES = [
     f"CREATE INDEX idx_{COLLECTION}_city_price ON {COLLECTION} (city, price)",
     f"CREATE INDEX idx_{COLLECTION}_owner_city_price ON {COLLECTION} (owner, city, price)",

@@ -297,3 +297,79 @@ def test_migrations_apply_once(fresh_backend: Backend) -> None:
         for name in ("burble_schema_types", "burble_schema_fields", "burble_tokens"):
             assert d.table_exists(tx, name), name
     assert [r[0] for r in rows] == versions
+
+
+# --- indexes: every field by default; `auto_index: false` keeps only those listed ----------
+
+V_INDEXED = V1.replace(
+    "      notes: text\n", "      notes: text\n    indexes:\n      - [price, name]\n"
+)
+V_LISTED_ONLY = V1.replace(
+    "      notes: text\n",
+    "      notes: text\n    auto_index: false\n    indexes:\n      - [price]\n",
+)
+
+
+def _indexes(backend: Backend, table: str) -> set[str]:
+    with backend.read() as tx:
+        names = backend.dialect.index_names(tx, table)
+    return {n.removeprefix(table) for n in names if n.startswith(table + "__")}
+
+
+def test_every_field_is_indexed_by_default(databases: Databases) -> None:
+    make_api(databases, V_INDEXED)
+    assert _indexes(databases.test, "t_rental_unit") >= {
+        "__ix__created_date",
+        "__ix__modified_date",
+        "__ix__created_by",
+        "__ux__slug",
+        "__ix_f_name_text",
+        "__ix_f_price_number",
+        "__ix_f_notes_text",
+        "__cx_f_price_number_f_name_text",
+    }
+
+
+def test_auto_index_false_keeps_only_the_listed_indexes_and_searches_still_work(
+    databases: Databases,
+) -> None:
+    indexed = make_api(databases, V_INDEXED)
+    for i in range(30):
+        create(indexed, "rentalunit", {"name": f"n{i % 3}", "price": i, "notes": "quiet loft"})
+    before = search(
+        indexed,
+        "rentalunit",
+        constraints=[
+            {"key": "name", "constraint_type": "equals", "value": "n1"},
+            {"key": "notes", "constraint_type": "text contains", "value": "loft"},
+        ],
+        sort_field="price",
+        descending="true",
+    )
+
+    listed = make_api(databases, V_LISTED_ONLY)  # the same database, the definition changed
+    have = _indexes(databases.test, "t_rental_unit")
+    assert {"__ix__created_date", "__ux__slug", "__cx_f_price_number"} <= have
+    gone = {"__ix__modified_date", "__ix__created_by", "__ix_f_name_text", "__ix_f_price_number"}
+    assert not have & gone
+    assert "__cx_f_price_number_f_name_text" not in have  # no longer listed: dropped
+    after = search(
+        listed,
+        "rentalunit",
+        constraints=[
+            {"key": "name", "constraint_type": "equals", "value": "n1"},
+            {"key": "notes", "constraint_type": "text contains", "value": "loft"},
+        ],
+        sort_field="price",
+        descending="true",
+    )
+    assert after == before and before["count"] == 10
+
+    make_api(databases, V_INDEXED)  # and back: the indexes are made again
+    assert _indexes(databases.test, "t_rental_unit") >= gone | {"__cx_f_price_number_f_name_text"}
+
+
+def test_auto_index_must_be_yes_or_no() -> None:
+    with pytest.raises(AppDefError) as err:
+        parse_app(V1.replace("      notes: text\n", "      notes: text\n    auto_index: maybe\n"))
+    assert "auto_index" in str(err.value)

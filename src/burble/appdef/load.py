@@ -274,6 +274,8 @@ class _Resolver:
             dtype = self._data_type(name, fields, type_names, option_sets, stub)
             if raw_type is not None and raw_type.indexes:
                 dtype = self._with_indexes(dtype, raw_type.indexes)
+            if raw_type is not None and not raw_type.auto_index:
+                dtype = replace(dtype, auto_index=False)
             if raw_type is not None and raw_type.privacy is not None:
                 dtype = replace(dtype, privacy=self._rules(dtype, raw_type.privacy))
             other = seen_api.setdefault(dtype.api_name, name)

@@ -105,6 +105,7 @@ class DataType:
     is_user: bool = False
     indexes: tuple[tuple[Field, ...], ...] = ()
     privacy: tuple[RuleSpec, ...] | None = None  # None: no rules (admin-only)
+    auto_index: bool = True  # an index on every field (False: only `indexes`)
     by_name: Mapping[str, Field] = field(default_factory=dict)
     by_id_key: Mapping[str, Field] = field(default_factory=dict)
     by_loose: Mapping[str, Field] = field(default_factory=dict)

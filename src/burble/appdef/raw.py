@@ -67,8 +67,16 @@ class RawType(_Strict):
     fields: dict[str, str | RawField] = Field(default_factory=dict)
     indexes: list[list[str]] = Field(
         default_factory=list,
-        description="Extra multi-field indexes, e.g. `[[city, price]]` for searches that "
-        "constrain city and sort by price (every field already has its own index).",
+        description="Extra indexes, e.g. `[[city, price]]` for searches that constrain city "
+        "and sort by price (every field already has its own index, unless `auto_index` is "
+        "false).",
+    )
+    auto_index: bool = Field(
+        default=True,
+        description="Index every field (the default: any search is quick). False: only "
+        "the indexes listed in `indexes` (and Created Date's, for the default order), so "
+        "that writes maintain fewer indexes; searches on other fields still work, by "
+        "reading the table.",
     )
     privacy: list[RawPrivacyRule] | None = Field(
         default=None,

@@ -73,6 +73,11 @@ class Dialect(Protocol):
     def row_key_columns(self) -> list[str]:
         """The key columns every thing table starts with (`_id` is always unique)."""
 
+    def index_names(self, tx: Tx, table: str) -> set[str]:
+        """The names of the indexes on a table."""
+
+    def drop_index_sql(self, name: str) -> str: ...
+
     def index_sql(self, table: str, name: str, columns: list[str], how: str) -> str | None:
         """CREATE INDEX IF NOT EXISTS for columns, or None when this backend cannot index it.
 

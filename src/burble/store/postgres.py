@@ -112,6 +112,16 @@ class PostgresDialect:
     def row_key_columns(self) -> list[str]:
         return ["_id TEXT PRIMARY KEY"]
 
+    def index_names(self, tx: Tx, table: str) -> set[str]:
+        rows = tx.fetchall(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = ? AND tablename = ?",
+            [self.schema, table],
+        )
+        return {r[0] for r in rows}
+
+    def drop_index_sql(self, name: str) -> str:
+        return f"DROP INDEX IF EXISTS {self.quote(self.schema)}.{self.quote(name)}"
+
     def index_sql(self, table: str, name: str, columns: list[str], how: str) -> str | None:
         # Free text can exceed a B-tree entry's size limit (~2.7 kB): hash it (equality only).
         cols = ", ".join(self.quote(c) for c in columns)

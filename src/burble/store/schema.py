@@ -178,10 +178,6 @@ def _create_table(tx: Tx, d: Dialect, dtype: DataType) -> None:
     for field in dtype.fields:
         columns += [f"{d.quote(c)} {t}" for c, t in field_columns(d, field)]
     tx.execute(f"CREATE TABLE IF NOT EXISTS {d.table(dtype.table)} ({', '.join(columns)})")
-    for column in ("_created_date", "_modified_date", "_created_by"):
-        sql = d.index_sql(dtype.table, identifier(dtype.table + "__ix_", column), [column], "plain")
-        assert sql is not None
-        tx.execute(sql)
 
 
 def _sync_slug_index(tx: Tx, d: Dialect, dtype: DataType) -> None:
@@ -193,9 +189,23 @@ def _sync_slug_index(tx: Tx, d: Dialect, dtype: DataType) -> None:
 
 
 def _sync_indexes(tx: Tx, d: Dialect, dtype: DataType) -> None:
-    """An index for every field a search may constrain or sort on, and the full-text index."""
+    """An index for every field a search may constrain or sort on (with `auto_index`, the
+    default), the type's `indexes`, and the full-text index. Indexes Burble made that the
+    definition no longer asks for are dropped."""
     _sync_slug_index(tx, d, dtype)
-    for field in dtype.fields:
+    wanted: dict[str, str] = {}  # name → CREATE INDEX
+
+    def want(name: str, columns: list[str], how: str) -> None:
+        sql = d.index_sql(dtype.table, name, columns, how)
+        if sql is not None:
+            wanted[name] = sql
+
+    built_in = ["_created_date"]  # the default order
+    if dtype.auto_index:
+        built_in += ["_modified_date", "_created_by"]
+    for column in built_in:
+        want(identifier(dtype.table + "__ix_", column), [column], "plain")
+    for field in dtype.fields if dtype.auto_index else ():
         columns = column_names(field)
         kind = field.type.kind
         if field.type.is_list:
@@ -206,15 +216,16 @@ def _sync_indexes(tx: Tx, d: Dialect, dtype: DataType) -> None:
             how, indexed = "text", columns
         else:
             how, indexed = "plain", columns
-        sql = d.index_sql(dtype.table, identifier(dtype.table + "__ix_", columns[0]), indexed, how)
-        if sql is not None:
-            tx.execute(sql)
+        want(identifier(dtype.table + "__ix_", columns[0]), indexed, how)
     for fields in dtype.indexes:
         columns = [c for f in fields for c in column_names(f)]
-        name = identifier(dtype.table + "__cx_", "_".join(columns))
-        sql = d.index_sql(dtype.table, name, columns, "plain")
-        if sql is not None:
-            tx.execute(sql)
+        want(identifier(dtype.table + "__cx_", "_".join(columns)), columns, "plain")
+    ours = (dtype.table + "__ix_", dtype.table + "__cx_")
+    for name in d.index_names(tx, dtype.table):
+        if name.startswith(ours) and name not in wanted:
+            tx.execute(d.drop_index_sql(name))
+    for sql in wanted.values():
+        tx.execute(sql)
     d.sync_text_search(tx, dtype.table, text_columns(dtype))
 
 

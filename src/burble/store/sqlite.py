@@ -84,6 +84,15 @@ class SQLiteDialect:
         # refers to rows by it.
         return ["_seq INTEGER PRIMARY KEY", "_id TEXT NOT NULL UNIQUE"]
 
+    def index_names(self, tx: Tx, table: str) -> set[str]:
+        rows = tx.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table]
+        )
+        return {r[0] for r in rows}
+
+    def drop_index_sql(self, name: str) -> str:
+        return f"DROP INDEX IF EXISTS {self.quote(name)}"
+
     def index_sql(self, table: str, name: str, columns: list[str], how: str) -> str | None:
         if how == "list":
             return None  # SQLite cannot index inside JSON arrays
