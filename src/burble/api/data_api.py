@@ -33,6 +33,20 @@ def created(thing_id: str) -> Response:
     return _json({"status": "success", "id": thing_id}, 201)
 
 
+def bulk_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not UTF-8 text") from None
+
+
+def bulk_response(lines: list[dict[str, str]], ok: bool) -> Response:
+    """The answer to a bulk create: one JSON line per line sent."""
+    body = b"\n".join(orjson.dumps(line) for line in lines)
+    # Exactly "text/plain": a client checks the header verbatim (bubble-wire.md §4.4).
+    return Response(body, 200 if ok else 400, headers={"content-type": "text/plain"})
+
+
 def data_type(env: Environment, segment: str) -> DataType:
     settings = env.definition.settings
     if not settings.data_api:
@@ -85,12 +99,5 @@ def handle(
         things.delete(actor, dtype, thing_id)
         return Response(status_code=204)
     if method == "POST" and thing_id == "bulk":
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("The request body is not UTF-8 text") from None
-        lines, ok = things.bulk_create(actor, dtype, text)
-        body = b"\n".join(orjson.dumps(line) for line in lines)
-        # Exactly "text/plain": a client checks the header verbatim (bubble-wire.md §4.4).
-        return Response(body, 200 if ok else 400, headers={"content-type": "text/plain"})
+        return bulk_response(*things.bulk_create(actor, dtype, bulk_text(raw)))
     raise MethodNotAllowed(method, ("GET", "PATCH", "PUT", "DELETE"))
