@@ -37,7 +37,6 @@ CASES: tuple[Case, ...] = (
         "f",
         "API workflow that creates one thing and returns its id (compare with (d))",
         both=False,
-        available=False,
     ),
     Case(
         "g",
@@ -87,6 +86,8 @@ def requests_for(case: Case, target: Target, seeded: list[Record]) -> list[HttpR
         return [target.list_request(q, n % USERS) for n, q in enumerate(list_queries(QUERIES))]
     if case.id == "d":
         return [target.create_request(r) for r in new_records(CREATES)]
+    if case.id == "f":
+        return [target.workflow_request(r) for r in new_records(CREATES)]
     if case.id == "e":
         fresh = new_records(BULKS * BULK_SIZE)
         return [

@@ -99,6 +99,8 @@ def markdown(results: dict[str, Any]) -> str:
                 continue
             x = servers[name]
             ratio = ""
+            if name == "burble" and "of_d" in comparison:
+                ratio = f"{_num(comparison['of_d'], 2)}× Burble's (d)"
             if name == "burble" and "req_per_s_ratio" in comparison:
                 ratio = f"{_num(comparison['req_per_s_ratio'], 2)}×"
                 if "time_ratio" in comparison:

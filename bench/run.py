@@ -211,30 +211,30 @@ class Benchmark:
         )
         outcomes: list[dict[str, Any]] = []
         pair_cases = [c for c in o.cases if c.both and c.available]
+        solo_cases = [c for c in o.cases if not c.both and c.available and c.id != "g"]
         seeded: list[Record] = []
-        if pair_cases:
+        if pair_cases or solo_cases:
             burble = self._start(BurbleTarget(self.tmp / "burble", workers=o.burble_workers))
-            pb = self._start(PocketBaseTarget(self.tmp / "pocketbase", self.pocketbase))
+            targets: list[Target] = [burble]
+            if pair_cases:
+                pb = self._start(PocketBaseTarget(self.tmp / "pocketbase", self.pocketbase))
+                targets.append(pb)
             seeded = list(records(o.records))
-            for target in (burble, pb):
+            for target in targets:
                 created = target.seed(seeded)
                 assert created == len(seeded), f"{target.label} seeded {created} of {len(seeded)}"
                 log(f"seeded {target.label}: {created} records in {target.seed_seconds:.1f} s")
-            self._check_reads(burble, pb, seeded)
+            if pair_cases:
+                self._check_reads(burble, pb, seeded)
             for case in pair_cases:
                 outcomes.append(self._pair_case(case, burble, pb, seeded))
-            self._stop(burble)
-            self._stop(pb)
+            for case in solo_cases:
+                outcomes.append(self._solo_case(case, burble, seeded, outcomes))
+            for target in targets:
+                self._stop(target)
         for case in o.cases:
             if not case.available:
-                outcomes.append(
-                    {
-                        "id": case.id,
-                        "title": case.title,
-                        "status": "not available yet",
-                        "note": "Burble has no Workflow API yet (/wf/...): nothing to measure.",
-                    }
-                )
+                outcomes.append({"id": case.id, "title": case.title, "status": "not available yet"})
         if BY_ID["g"] in o.cases:
             outcomes.append(self._big_case(BY_ID["g"]))
         order = [c.id for c in CASES]
@@ -289,6 +289,42 @@ class Benchmark:
             outcome["single_connection"] = alone
             outcome["comparison"].update(report.compare_single(case, alone))
         outcome["runs"] = [r.as_dict() for r in runs]
+        return outcome
+
+    def _solo_case(
+        self, case: Case, burble: Target, seeded: list[Record], done: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """(f): Burble alone on the pair run's server, compared with its (d) of this run."""
+        o = self.o
+        response = burble.send(burble.workflow_request(new_records(1)[0]))
+        body = response.json() if response.status_code == 200 else {}
+        ok = bool(body.get("response", {}).get("id"))
+        self._check(
+            f"burble: {case.id} creates", ok, f"{response.status_code} {response.text[:200]}"
+        )
+        script = self._scripts(case, burble, seeded)
+        runs: list[Run] = []
+        for round_number in range(1, o.rounds + 1):
+            run = measure(self.wrk, burble, script, o.load, round_number)
+            runs.append(run)
+            r = run.result
+            log(
+                f"{case.id} {burble.label:<10} round {round_number}: {r.req_per_s:8.1f} req/s "
+                f"p50 {r.latency_p50_ms:7.2f} ms p99 {r.latency_p99_ms:7.2f} ms errors {r.errors}"
+            )
+        servers = {"burble": summarize(runs)}
+        outcome: dict[str, Any] = {
+            "id": case.id,
+            "title": case.title,
+            "status": "measured",
+            "servers": servers,
+            "runs": [r.as_dict() for r in runs],
+        }
+        d = next((x for x in done if x["id"] == "d" and x["status"] == "measured"), None)
+        if d is not None:
+            outcome["comparison"] = {
+                "of_d": servers["burble"]["req_per_s"] / d["servers"]["burble"]["req_per_s"]
+            }
         return outcome
 
     def _big_case(self, case: Case) -> dict[str, Any]:
@@ -473,7 +509,7 @@ class Benchmark:
         seeded = list(records(o.records))
         burble.seed(seeded)
         for case in o.cases:
-            if not case.available or case.id in ("f", "g"):
+            if not case.available or case.id == "g":
                 continue
             script = self._scripts(case, burble, seeded)
             log(f"profiling {case.id} for {o.load.duration_s:g} s")

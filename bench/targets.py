@@ -119,6 +119,10 @@ class Target:
     def bulk_request(self, records: Sequence[Record]) -> HttpRequest:
         raise NotImplementedError
 
+    def workflow_request(self, record: Record) -> HttpRequest:
+        """(f): an API workflow creating `record` (Burble only)."""
+        raise NotImplementedError
+
     def bulk_ids(self, response: httpx.Response) -> list[str]:
         """The new things' ids from a bulk response (raises unless every one was created)."""
         raise NotImplementedError
@@ -271,6 +275,12 @@ class BurbleTarget(Target):
         body = "\n".join(json.dumps(r.fields(self.user_ids[r.owner])) for r in records)
         return HttpRequest(
             "POST", "/api/1.1/obj/rentalunit/bulk", self._headers(None, "text/plain"), body
+        )
+
+    def workflow_request(self, record: Record) -> HttpRequest:
+        body = json.dumps(record.fields(self.user_ids[record.owner]))
+        return HttpRequest(
+            "POST", "/api/1.1/wf/create-unit", self._headers(None, "application/json"), body
         )
 
     def bulk_ids(self, response: httpx.Response) -> list[str]:
