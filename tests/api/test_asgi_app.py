@@ -86,17 +86,23 @@ def test_request_path_is_the_urls_path(path: str) -> None:
     assert request_path(Request(scope)) == request.url.path
 
 
-def _handled_in(
-    api: Api, monkeypatch: pytest.MonkeyPatch, method: str, path: str, **kw: Any
-) -> str:
+def _threads_calling(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[str]:
+    """The names of the threads that call `owner.name` from now on (filled as they do)."""
     seen: list[str] = []
-    real = data_api.handle
+    real = getattr(owner, name)
 
     def spy(*args: Any) -> Any:
         seen.append(threading.current_thread().name)
         return real(*args)
 
-    monkeypatch.setattr(data_api, "handle", spy)
+    monkeypatch.setattr(owner, name, spy)
+    return seen
+
+
+def _handled_in(
+    api: Api, monkeypatch: pytest.MonkeyPatch, method: str, path: str, **kw: Any
+) -> str:
+    seen = _threads_calling(monkeypatch, data_api, "handle")
     r = api.client.request(method, path, headers=api.auth, **kw)
     assert r.status_code < 500, r.text
     assert len(seen) == 1
@@ -126,14 +132,7 @@ def test_reads_on_sqlite_run_on_the_event_loop(api: Api, monkeypatch: pytest.Mon
 
 
 def _inserted_in(api: Api, monkeypatch: pytest.MonkeyPatch, path: str, body: object) -> str:
-    seen: list[str] = []
-    real = ThingStore.insert_many
-
-    def spy(*args: Any) -> Any:
-        seen.append(threading.current_thread().name)
-        return real(*args)
-
-    monkeypatch.setattr(ThingStore, "insert_many", spy)
+    seen = _threads_calling(monkeypatch, ThingStore, "insert_many")
     r = api.client.post(path, json=body, headers=api.auth)
     assert r.status_code == 201, r.text
     assert len(seen) == 1

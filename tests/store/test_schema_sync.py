@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -316,6 +317,14 @@ def _indexes(backend: Backend, table: str) -> set[str]:
     return {n.removeprefix(table) for n in names if n.startswith(table + "__")}
 
 
+def _n1_lofts(api: Any) -> dict[str, Any]:
+    constraints = [
+        {"key": "name", "constraint_type": "equals", "value": "n1"},
+        {"key": "notes", "constraint_type": "text contains", "value": "loft"},
+    ]
+    return search(api, "rentalunit", constraints=constraints, sort_field="price", descending="true")
+
+
 def test_every_field_is_indexed_by_default(databases: Databases) -> None:
     make_api(databases, V_INDEXED)
     assert _indexes(databases.test, "t_rental_unit") >= {
@@ -336,16 +345,7 @@ def test_auto_index_false_keeps_only_the_listed_indexes_and_searches_still_work(
     indexed = make_api(databases, V_INDEXED)
     for i in range(30):
         create(indexed, "rentalunit", {"name": f"n{i % 3}", "price": i, "notes": "quiet loft"})
-    before = search(
-        indexed,
-        "rentalunit",
-        constraints=[
-            {"key": "name", "constraint_type": "equals", "value": "n1"},
-            {"key": "notes", "constraint_type": "text contains", "value": "loft"},
-        ],
-        sort_field="price",
-        descending="true",
-    )
+    before = _n1_lofts(indexed)
 
     listed = make_api(databases, V_LISTED_ONLY)  # the same database, the definition changed
     have = _indexes(databases.test, "t_rental_unit")
@@ -353,16 +353,7 @@ def test_auto_index_false_keeps_only_the_listed_indexes_and_searches_still_work(
     gone = {"__ix__modified_date", "__ix__created_by", "__ix_f_name_text", "__ix_f_price_number"}
     assert not have & gone
     assert "__cx_f_price_number_f_name_text" not in have  # no longer listed: dropped
-    after = search(
-        listed,
-        "rentalunit",
-        constraints=[
-            {"key": "name", "constraint_type": "equals", "value": "n1"},
-            {"key": "notes", "constraint_type": "text contains", "value": "loft"},
-        ],
-        sort_field="price",
-        descending="true",
-    )
+    after = _n1_lofts(listed)
     assert after == before and before["count"] == 10
 
     make_api(databases, V_INDEXED)  # and back: the indexes are made again

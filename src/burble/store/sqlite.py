@@ -288,12 +288,9 @@ class SQLiteBackend:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
-                raise _translate(exc) from exc
-            self._checkpointer.committed()
+            failed = self._commit(conn)
+            if failed is not None:
+                raise failed
 
     def try_hold_writer(self) -> Literal["held", "busy here", "busy elsewhere"]:
         """Take the writer (this process's lock, then the processes' `flock`) if it is free
@@ -375,14 +372,22 @@ class SQLiteBackend:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        failed = self._commit(conn)
+        if failed is not None:
+            return [o if not o.ok else Outcome(False, failed) for o in outcomes]
+        return outcomes
+
+    def _commit(self, conn: sqlite3.Connection) -> Exception | None:
+        """COMMIT, and tell the checkpointer; or roll back and return the error."""
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK")
             failed = _translate(exc)
-            return [o if not o.ok else Outcome(False, failed) for o in outcomes]
+            failed.__cause__ = exc
+            return failed
         self._checkpointer.committed()
-        return outcomes
+        return None
 
     def close(self) -> None:
         self._checkpointer.stop()
