@@ -256,3 +256,33 @@ def test_parse_since() -> None:
     for bad in ("yesterday", "1y", "", "-1h"):
         with pytest.raises(BadTime, match="Not a time"):
             parse_since(bad, now)
+
+
+def test_a_run_that_commits_writes_its_log_in_its_own_transaction(backend: Backend) -> None:
+    """`write_into` + `committed()`: one transaction for the run and its log."""
+    log = RunLog(backend, "ping")
+    with log:
+        with backend.write() as tx:
+            log.start()
+            log.end({"pong": True})
+            log.write_into(tx)
+            assert log.pending == []
+        log.committed()
+        # Committed with the run, before any flush:
+        assert [e.kind for e in search(backend)] == [LogKind.START, LogKind.END]
+    assert [e.kind for e in search(backend)] == [LogKind.START, LogKind.END]  # written once
+
+
+def test_entries_written_in_a_run_that_rolls_back_are_written_again(backend: Backend) -> None:
+    log = RunLog(backend, "ping")
+    with log:
+        try:
+            with backend.write() as tx:
+                log.start()
+                log.end({"pong": True})
+                log.write_into(tx)
+                raise Rollback("the commit failed")
+        except Rollback as exc:
+            log.error(str(exc))
+    assert [e.kind for e in search(backend)] == [LogKind.START, LogKind.END, LogKind.ERROR]
+    assert [e.seq for e in search(backend)] == [0, 1, 2]

@@ -4,6 +4,8 @@ runs, and custom events (parameters, returned values, nesting)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from burble.runtime import Databases
@@ -344,6 +346,23 @@ def test_every_run_writes_its_server_log(app: App) -> None:
         {"values.ok": True},
     ]
     assert len({e.run_id for e in entries}) == 1
+
+
+def test_a_run_and_its_log_are_one_transaction(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from burble.logs.search import search
+
+    backend = app.env.backend
+    writes: list[int] = []
+    real = type(backend).write
+
+    def counted(self: Any) -> Any:
+        writes.append(1)
+        return real(self)
+
+    monkeypatch.setattr(type(backend), "write", counted)
+    app.run("three-steps", json={"fail": False})
+    assert len(writes) == 1
+    assert search(backend, workflow="three-steps")[-1].kind.value == "end"
 
 
 def test_a_failed_run_keeps_its_log(app: App) -> None:

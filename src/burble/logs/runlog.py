@@ -2,11 +2,12 @@
 
 Bubble logs one entry when a workflow starts, one for its condition (even an empty one), one
 per action, one when it ends or errors; so does a RunLog (`LogKind`). Entries are kept in
-memory and written by `flush()` in their own short transaction, which the caller runs after
-the run's transaction has committed or rolled back — so the log of a failed run survives its
-rollback. (On SQLite, writing while the same thread holds a write transaction would wait for
-itself: never call `flush()` inside the run's transaction.) `with RunLog(...) as log:`
-flushes on leaving the block, error or not.
+memory; a run that succeeds writes them in its own transaction just before it commits
+(`write_into`, then `committed()`), and any others are written by `flush()` in their own
+short transaction, which the caller runs after the run's transaction has committed or rolled
+back — so the log of a failed run survives its rollback. (On SQLite, writing while the same
+thread holds a write transaction would wait for itself: never call `flush()` inside the
+run's transaction.) `with RunLog(...) as log:` flushes on leaving the block, error or not.
 
 Durations: an action's is the time until the next entry of the run (the next action, the
 end, or the error); the end's and the error's are the whole run's, from `start()`.
@@ -26,7 +27,7 @@ import orjson
 
 from burble.errors import BurbleError
 from burble.logs.redact import redact
-from burble.store.backend import Backend
+from burble.store.backend import Backend, Tx
 from burble.values import new_unique_id, now_ms
 
 log = logging.getLogger("burble.logs")
@@ -75,6 +76,7 @@ class RunLog:
         self._timer = timer
         self.run_id = run_id or new_unique_id(clock())
         self._pending: list[LogEntry] = []
+        self._in_tx: list[LogEntry] = []  # written in a transaction not known to have committed
         self._seq = 0
         self._started: float | None = None
         self._open_action: tuple[int, float] | None = None  # index in _pending, start time
@@ -114,7 +116,8 @@ class RunLog:
             self._pending[entry] = replace(self._pending[entry], data=redact(dict(inputs)))
 
     def end(self, result: Mapping[str, object] | None = None) -> None:
-        """The run finished (after its transaction committed); `result`: what it returned."""
+        """The run finished (in its transaction, just before the commit); `result`: what it
+        returned."""
         self._add(
             LogKind.END, f"Finished running workflow {self.workflow}", result, self._elapsed()
         )
@@ -137,6 +140,7 @@ class RunLog:
         *,
         step: int | None = None,
     ) -> None:
+        self._take_back()
         if self._open_action is not None:  # the previous action lasted until now
             index, began = self._open_action
             if index < len(self._pending):
@@ -162,9 +166,31 @@ class RunLog:
 
     # --- writing ------------------------------------------------------------------------
 
+    def write_into(self, tx: Tx) -> None:
+        """Write the pending entries in `tx`, the run's own transaction, just before it
+        commits: a run that commits writes its log with it, in one transaction instead of
+        two. Call `committed()` once it has; until then the entries count as not written
+        (a rollback took them with it), and the next entry or `flush()` writes them again."""
+        self._take_back()
+        if not self._pending:
+            return
+        self._open_action = None
+        self._in_tx, self._pending = self._pending, []
+        insert(tx, self.backend.dialect.table("burble_logs"), self._in_tx)
+
+    def committed(self) -> None:
+        """The transaction given to `write_into` has committed."""
+        self._in_tx = []
+
+    def _take_back(self) -> None:
+        if self._in_tx:
+            self._pending = self._in_tx + self._pending
+            self._in_tx = []
+
     def flush(self) -> int:
         """Write the pending entries in one transaction of their own; returns how many.
         A storage failure is logged (Python logging) and the entries stay pending."""
+        self._take_back()
         if not self._pending:
             return 0
         entries, self._pending = self._pending, []
@@ -191,25 +217,29 @@ class RunLog:
 
 def write(backend: Backend, entries: list[LogEntry]) -> None:
     """Store entries, in one transaction."""
-    table = backend.dialect.table("burble_logs")
     with backend.write() as tx:
-        tx.executemany(
-            f"INSERT INTO {table} (id, run_id, seq, at, workflow, user_id, kind, step, message, "
-            "data, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        insert(tx, backend.dialect.table("burble_logs"), entries)
+
+
+def insert(tx: Tx, table: str, entries: list[LogEntry]) -> None:
+    """Store entries in `tx` (`table`: the quoted `burble_logs`)."""
+    tx.executemany(
+        f"INSERT INTO {table} (id, run_id, seq, at, workflow, user_id, kind, step, message, "
+        "data, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
             [
-                [
-                    e.id,
-                    e.run_id,
-                    e.seq,
-                    e.at,
-                    e.workflow,
-                    e.user_id,
-                    e.kind.value,
-                    e.step,
-                    e.message,
-                    None if e.data is None else orjson.dumps(e.data).decode(),
-                    e.duration_ms,
-                ]
-                for e in entries
-            ],
-        )
+                e.id,
+                e.run_id,
+                e.seq,
+                e.at,
+                e.workflow,
+                e.user_id,
+                e.kind.value,
+                e.step,
+                e.message,
+                None if e.data is None else orjson.dumps(e.data).decode(),
+                e.duration_ms,
+            ]
+            for e in entries
+        ],
+    )

@@ -297,15 +297,16 @@ class Engine:
                     outcome = Outcome(True, run.response, run.text, run.headers)
                 else:
                     outcome = Outcome(False)
+                log.end(outcome.response if outcome.text is None else {"text": outcome.text})
+                log.write_into(tx)  # the log commits with the run
+            log.committed()
             if run.tokens_changed and self.accounts is not None:
                 self.accounts.tokens.forget()  # committed: no stale cached token
             if run.emails_queued and self.on_email is not None:
                 self.on_email()
             return outcome
 
-        outcome = _logged(log, work, lambda: None if frame is None else frame.run.failed_step)
-        log.end(outcome.response if outcome.text is None else {"text": outcome.text})
-        return outcome
+        return _logged(log, work, lambda: None if frame is None else frame.run.failed_step)
 
     def trigger(
         self, event: CustomEvent, caller: Frame, parameters: Mapping[str, object]
