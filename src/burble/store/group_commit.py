@@ -3,7 +3,7 @@
 SQLite has one writer, and a transaction costs about as much to begin and commit as the
 insert it holds. Coroutines hand their write (a function of a `Tx`) to the `GroupWriter` of
 their loop and backend; the writes waiting when the writer is free run together, one
-savepoint each, in one transaction (`SQLiteBackend.try_write_group`), on the loop itself:
+savepoint each, in one transaction (`SQLiteBackend.write_group`), on the loop itself:
 no thread to hand over to and back from, one BEGIN and one COMMIT for the lot.
 
 A write that fails is rolled back alone and its coroutine gets its exception; each write's

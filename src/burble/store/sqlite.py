@@ -24,6 +24,7 @@ except ImportError:  # not on a Unix: SQLite's busy handler alone
     fcntl = None  # type: ignore[assignment]
 
 EARTH_RADIUS_KM = 6371.0088
+BUSY_TIMEOUT_MS = 10_000  # how long a connection waits for another program's lock
 WRITER_CACHE_KIB = 64 * 1024  # the writer connection's page cache
 CHECKPOINT_SECONDS = 0.05  # the checkpointer's pause after a commit, for more to pile up
 BACKSTOP_PAGES = 16384  # a log this long (64 MiB of 4 KiB pages) is checkpointed by its writer
@@ -248,7 +249,7 @@ class SQLiteBackend:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         # Statement journals (an insert firing the full-text trigger on a table with unique
@@ -329,12 +330,6 @@ class SQLiteBackend:
         """Give back a `flock` taken by `wait_for_writer` and not used."""
         self._writer_lock.release()
 
-    def try_write_group(self, bodies: Sequence[Callable[[Tx], Any]]) -> list[Outcome] | None:
-        """`write_group` if the writer is free now; `None`, having run nothing, if not."""
-        if self.try_hold_writer() != "held":
-            return None
-        return self.write_group(bodies)
-
     def write_group(self, bodies: Sequence[Callable[[Tx], Any]]) -> list[Outcome] | None:
         """Group commit, with the writer held (`try_hold_writer`, `hold_writer`), which it
         releases: each body runs in a savepoint of one write transaction, then one commit.
@@ -358,7 +353,7 @@ class SQLiteBackend:
                 return None
             raise _translate(exc) from exc
         finally:
-            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         outcomes: list[Outcome] = []
         try:
             for body in bodies:

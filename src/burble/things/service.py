@@ -96,30 +96,6 @@ class Creation:
         return thing.id
 
 
-@dataclass(frozen=True, slots=True)
-class BulkCreation:
-    """The second half of a bulk create (`ThingService.prepare_bulk`): called with a write
-    transaction, it inserts `things` and returns the result lines and whether all succeeded."""
-
-    service: ThingService
-    actor: Actor
-    access: Access | None
-    dtype: DataType
-    things: list[NewThing]
-    results: list[dict[str, str]]
-
-    def __call__(self, tx: Tx) -> tuple[list[dict[str, str]], bool]:
-        service, dtype, things, access = self.service, self.dtype, self.things, self.access
-        note_caller(tx, self.actor)
-        service._insert(tx, dtype, things)
-        if access is not None:
-            service._drop_uncreatable(tx, access, dtype, things, self.results)
-        return self.outcome()
-
-    def outcome(self) -> tuple[list[dict[str, str]], bool]:
-        return self.results, all(r["status"] == "success" for r in self.results)
-
-
 class ThingService:
     """One environment's things, as the Data API offers them."""
 
@@ -294,17 +270,6 @@ class ThingService:
         self, actor: Actor, dtype: DataType, text: str
     ) -> tuple[list[dict[str, str]], bool]:
         """One result line per input line; the valid lines are created together."""
-        with self._one_bulk(dtype):
-            bulk = self.prepare_bulk(actor, dtype, text)
-            if not bulk.things:
-                return bulk.outcome()
-            with self.backend.write() as tx:
-                return bulk(tx)
-
-    def prepare_bulk(self, actor: Actor, dtype: DataType, text: str) -> BulkCreation:
-        """A bulk create in two halves: the lines parsed and checked now (taken emails,
-        missing things), the returned `BulkCreation` then inside a write transaction, if it
-        has `things` to create."""
         access = self._access(actor, dtype)
         self._require_any(access, Permission.CREATE, "create")
         lines = text.rstrip("\r\n").split("\n") if text.strip() else []
@@ -312,6 +277,12 @@ class ThingService:
             raise BadRequest(
                 f"Too many lines: a bulk request may create at most {MAX_BULK_LINES} things"
             )
+        with self._one_bulk(dtype):
+            return self._bulk_create(actor, access, dtype, lines)
+
+    def _bulk_create(
+        self, actor: Actor, access: Access | None, dtype: DataType, lines: list[str]
+    ) -> tuple[list[dict[str, str]], bool]:
         results: list[dict[str, str]] = []
         things: list[NewThing] = []
         for line in lines:
@@ -336,7 +307,12 @@ class ThingService:
                     if result.get("id") in rejected:
                         results[i] = {"status": "error", "message": rejected[result["id"]]}
                 things = [t for t in things if t.id not in rejected]
-        return BulkCreation(self, actor, access, dtype, things, results)
+            with self.backend.write() as tx:
+                note_caller(tx, actor)
+                self._insert(tx, dtype, things)
+                if access is not None:
+                    self._drop_uncreatable(tx, access, dtype, things, results)
+        return results, all(r["status"] == "success" for r in results)
 
     def modify(
         self, actor: Actor, dtype: DataType, thing_id: str, body: object, *, replace: bool
