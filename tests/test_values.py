@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -68,6 +71,40 @@ def test_new_unique_id_shape_and_distinct() -> None:
     assert all(UNIQUE_ID_RE.match(i) for i in ids)
     assert len(set(ids)) == 1000
     assert all(is_unique_id(i) for i in ids)
+
+
+def test_new_unique_id_random_digits_are_spread() -> None:
+    # 18 random digits, uniform: every leading digit turns up, none dominates.
+    leading = Counter(new_unique_id(0)[14] for _ in range(5000))
+    assert set(leading) == set("0123456789")
+    assert max(leading.values()) < 700  # 500 expected for each
+
+
+def test_new_unique_id_differs_after_fork() -> None:
+    # The random bytes are read ahead per thread: a forked child must not reuse the parent's.
+    new_unique_id(0)  # the buffer is filled
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read)
+        os.write(write, ",".join(new_unique_id(0) for _ in range(20)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = pipe.read().split(",")
+    os.waitpid(pid, 0)
+    parent = [new_unique_id(0) for _ in range(20)]
+    assert len(child) == 20
+    assert not set(child) & set(parent)
+
+
+def test_new_unique_id_distinct_across_threads() -> None:
+    def make() -> list[str]:
+        return [new_unique_id(0) for _ in range(2000)]
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = [i for batch in pool.map(lambda _: make(), range(4)) for i in batch]
+    assert len(set(ids)) == 8000
 
 
 def test_new_unique_id_uses_given_time() -> None:

@@ -6,8 +6,9 @@ Everything here is pure and standard-library only; these helpers sit on hot requ
 from __future__ import annotations
 
 import math
+import os
 import re
-import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -58,12 +59,48 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class _Entropy(threading.local):
+    """Bytes from the operating system's random source, read 4 KiB at a time per thread:
+    one `urandom` call per 500 ids instead of one per id (a bulk create makes 1,000). A
+    child process after `fork` starts afresh, never reusing its parent's bytes."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.used = 0
+        self.generation = -1
+
+    def below(self, limit: int) -> int:
+        """A uniformly random integer in [0, `limit`) for `limit` < 2**64."""
+        accept = (1 << 64) // limit * limit  # beyond it, `% limit` would favour small numbers
+        while True:
+            if self.used + 8 > len(self.buffer) or self.generation != _fork_generation:
+                self.buffer, self.used, self.generation = os.urandom(self.SIZE), 0, _fork_generation
+            n = int.from_bytes(self.buffer[self.used : self.used + 8], "big")
+            self.used += 8
+            if n < accept:
+                return n % limit
+
+
+_fork_generation = 0
+
+
+def _forked() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+_entropy = _Entropy()
+
+
 def new_unique_id(now_ms: int | None = None) -> str:
     """A Bubble unique id: ``<13-digit ms timestamp>x<18 random digits>``."""
     ts = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     if ts < 0:
         raise ValueError("unique id timestamp must not be negative")
-    return f"{ts:013d}x{secrets.randbelow(_RANDOM_LIMIT):018d}"
+    return f"{ts:013d}x{_entropy.below(_RANDOM_LIMIT):018d}"
 
 
 def is_unique_id(value: object) -> bool:

@@ -7,8 +7,9 @@ from typing import Any
 
 import orjson
 
+from burble.runtime import Databases
 from tests.api.support import BASE, assert_shape_a, bulk_body, get, search
-from tests.conftest import Api
+from tests.conftest import Api, make_api
 
 UID = re.compile(r"\d{13}x\d{18}")
 
@@ -123,3 +124,47 @@ def test_bulk_users_duplicate_email_is_an_error_line(api: Api) -> None:
     lines = lines_of(r)
     assert [line["status"] for line in lines] == ["success", "error", "success"]
     assert search(api, "user")["count"] == 2
+
+
+# A type with so many fields that a 1,000-line bulk takes more than one INSERT statement
+# (each inserts at most 32,766 values, ThingStore's limit): every line is stored under its
+# own id, with its own values, and found by the full-text index, on both sides of the seam.
+WIDE_FIELDS = 40
+WIDE_APP = "\n".join(
+    [
+        "name: wide",
+        "settings: {data_api: {expose: [Wide]}, keys: display}",
+        "types:",
+        "  Wide:",
+        "    fields:",
+        *(f"      f{n}: text" for n in range(WIDE_FIELDS)),
+        "      n: number",
+    ]
+)
+
+
+def test_bulk_of_a_wide_type_spans_several_statements(databases: Databases) -> None:
+    from burble.store.things import MAX_PARAMS
+
+    assert 1000 * (WIDE_FIELDS + 5) > MAX_PARAMS  # the premise: more than one statement
+    api = make_api(databases, WIDE_APP)
+    items = [
+        {**{f"f{n}": f"word{i} col{n}" for n in range(WIDE_FIELDS)}, "n": i} for i in range(1000)
+    ]
+    r = post_bulk(api, bulk_body(items), typename="wide")
+    assert r.status_code == 200, r.text[:300]
+    ids = [line["id"] for line in lines_of(r)]
+    assert len(set(ids)) == 1000
+    for i in (0, 1, 727, 728, 729, 999):  # around every possible seam
+        thing = get(api, "wide", ids[i])
+        assert thing["n"] == i
+        assert thing["f0"] == f"word{i} col0"
+        assert thing[f"f{WIDE_FIELDS - 1}"] == f"word{i} col{WIDE_FIELDS - 1}"
+        found = search(
+            api,
+            "wide",
+            constraints=[{"key": "f3", "constraint_type": "text contains", "value": f"word{i}"}],
+        )
+        assert [t["_id"] for t in found["results"]] == [ids[i]]
+    page = search(api, "wide", limit=1)
+    assert page["count"] + page["remaining"] == 1000

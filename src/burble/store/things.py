@@ -13,6 +13,11 @@ from burble.store.codec import TypeCodec, column_names, db_values
 from burble.store.query import ALIAS, Extra, Search, search_sql
 from burble.store.schema import text_columns
 
+# A multi-row INSERT's size: SQLite's default limit on a statement's parameters (32,766
+# since 3.32; PostgreSQL allows 65,535), and rows enough for a Data API bulk request.
+MAX_PARAMS = 32_766
+MAX_ROWS_PER_INSERT = 1_000
+
 
 @dataclass(frozen=True, slots=True)
 class NewThing:
@@ -47,10 +52,24 @@ class _TypeStatements:
         if dtype.is_user:
             columns += ["_email", "_password_hash"]
         columns += self.all_field_columns
-        self.insert = (
-            f"INSERT INTO {table} ({', '.join(d.quote(c) for c in columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})"
+        self._insert_head = (
+            f"INSERT INTO {table} ({', '.join(d.quote(c) for c in columns)}) VALUES "
         )
+        self._marks = f"({', '.join('?' for _ in columns)})"
+        self.insert = self._insert_head + self._marks
+        # Bulk inserts: as many rows per statement as the parameter limit allows (at most
+        # MAX_ROWS_PER_INSERT); the statement for a full chunk is built once.
+        self.rows_per_insert = max(1, min(MAX_ROWS_PER_INSERT, MAX_PARAMS // len(columns)))
+        self._inserts: dict[int, str] = {}
+
+    def insert_rows(self, count: int) -> str:
+        """An INSERT of `count` rows in one statement."""
+        sql = self._inserts.get(count)
+        if sql is None:
+            sql = self._insert_head + ", ".join([self._marks] * count)
+            if count == self.rows_per_insert:
+                self._inserts[count] = sql  # other counts are one-offs: not kept
+        return sql
 
 
 class ChangeWatcher(Protocol):
@@ -174,7 +193,12 @@ class ThingStore:
         if len(rows) == 1:
             tx.execute(sql, rows[0])
         else:
-            tx.executemany(sql, rows)
+            # One statement per chunk of rows, not one per row: SQLite finishes each statement
+            # (and flushes the full-text index) once, and hands the GIL back once.
+            size = st.rows_per_insert
+            for start in range(0, len(rows), size):
+                chunk = rows[start : start + size]
+                tx.execute(st.insert_rows(len(chunk)), [v for row in chunk for v in row])
         watcher = self.watcher
         if watcher is not None and watcher.watches(dtype):
             for t in things:
