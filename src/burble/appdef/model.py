@@ -90,11 +90,16 @@ class Field:
     type: FieldType
     column: str
     default: object = None  # already coerced to the stored representation
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Fields key the values of every write: hash what tells them apart (equal fields have
+        # equal names and columns) instead of every attribute, nested type and default, and
+        # only once.
+        object.__setattr__(self, "_hash", hash((self.name, self.column)))
 
     def __hash__(self) -> int:
-        # Fields key the values of every write: hash what tells them apart (equal fields have
-        # equal names and columns) instead of every attribute, nested type and default.
-        return hash((self.name, self.column))
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)

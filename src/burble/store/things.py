@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from burble.appdef.model import AppDefinition, DataType, Field, KeyStyle
+from burble.appdef.model import AppDefinition, DataType, Field, FieldKind, KeyStyle
 from burble.store.backend import Backend, Row, Tx
 from burble.store.codec import TypeCodec, column_names, db_values
 from burble.store.query import ALIAS, Extra, Search, search_sql
@@ -17,6 +17,7 @@ from burble.store.schema import text_columns
 # since 3.32; PostgreSQL allows 65,535), and rows enough for a Data API bulk request.
 MAX_PARAMS = 32_766
 MAX_ROWS_PER_INSERT = 1_000
+_JSON_KINDS = frozenset([FieldKind.NUMBER_RANGE, FieldKind.DATE_RANGE])  # stored as JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,12 @@ class _TypeStatements:
         # MAX_ROWS_PER_INSERT); the statement for a full chunk is built once.
         self.rows_per_insert = max(1, min(MAX_ROWS_PER_INSERT, MAX_PARAMS // len(columns)))
         self._inserts: dict[int, str] = {}
+        # Per field: True when its one column holds the stored value as it is (`db_values`
+        # would return [value]).
+        self.as_is = [
+            (f, len(column_names(f)) == 1 and not f.type.is_list and f.type.kind not in _JSON_KINDS)
+            for f in dtype.fields
+        ]
 
     def insert_rows(self, count: int) -> str:
         """An INSERT of `count` rows in one statement."""
@@ -183,12 +190,17 @@ class ThingStore:
         st = self._types[dtype.name]
         sql = st.insert
         rows = []
+        as_is = st.as_is
         for t in things:
             row: list[object] = [t.id, t.created_date, t.created_date, t.created_by]
             if dtype.is_user:
                 row += [t.email, t.password_hash]
-            for field in dtype.fields:
-                row += db_values(d, field, t.values.get(field))
+            vals = t.values
+            for field, plain in as_is:
+                if plain:
+                    row.append(vals.get(field))
+                else:
+                    row += db_values(d, field, vals.get(field))
             rows.append(row)
         if len(rows) == 1:
             tx.execute(sql, rows[0])

@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 
 from burble import values
-from burble.appdef.coerce import coerce_value
-from burble.appdef.model import AppDefinition, DataType, Field, FieldKind, Permission
+from burble.appdef.coerce import coerce_value, coercer
+from burble.appdef.model import AppDefinition, DataType, Field, FieldKind, KeyStyle, Permission
 from burble.auth.actor import Actor
 from burble.auth.passwords import hash_password
 from burble.errors import (
@@ -29,6 +29,7 @@ from burble.errors import (
     MissingData,
     PermissionDenied,
     ThingNotFound,
+    UnrecognizedField,
 )
 from burble.files.store import FileStore
 from burble.files.uploads import DEFAULT_MAX_UPLOAD_BYTES, Upload, UploadInvalid, parse_upload
@@ -46,6 +47,9 @@ MAX_BULK_LINES = 1000
 SLUG_ATTEMPTS = 5  # a slug taken by a concurrent run: look again this many times
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UPLOAD_KINDS = frozenset([FieldKind.FILE, FieldKind.IMAGE])
+
+
+_PlainKeys = dict[str, tuple[Field, Callable[[object], object]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,8 @@ class ThingService:
         self._bulk_lock = threading.Lock()  # see _one_bulk
         # Each caller's privacy SQL, compiled once (this service lives as long as its definition).
         self._access_cache = AccessCache(self._rules, backend.dialect, self._keys)
+        self._plain_keys: dict[str, _PlainKeys | None] = {}  # see _plain_keys_of
+        self._defaults: dict[str, tuple[tuple[Field, object], ...]] = {}
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -489,10 +495,14 @@ class ThingService:
 
     def _new_thing(self, actor: Actor, dtype: DataType, body: object) -> NewThing:
         parsed = self._parse_body(dtype, body)
-        vals = dict(parsed.values)
-        for field in dtype.fields:
-            if field not in vals and field.default is not None:
-                vals[field] = field.default
+        vals = parsed.values  # the body's own dict
+        defaults = self._defaults.get(dtype.name)
+        if defaults is None:
+            defaults = tuple((f, f.default) for f in dtype.fields if f.default is not None)
+            self._defaults[dtype.name] = defaults
+        for field, default in defaults:
+            if field not in vals:
+                vals[field] = default
         if dtype.is_user and parsed.email is None:
             raise MissingData("Missing data for field email: a new user needs an email")
         now = self._clock()
@@ -508,6 +518,15 @@ class ThingService:
     def _parse_body(self, dtype: DataType, body: object) -> _Body:
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object")
+        plain = self._plain_keys_of(dtype)
+        if plain is not None:  # the same as below, for the types that need only coercion
+            coerced: dict[Field, object] = {}
+            for key, raw in body.items():
+                found = plain.get(key)
+                if found is None:
+                    raise UnrecognizedField(key)
+                coerced[found[0]] = found[1](raw)
+            return _Body(coerced)
         out: dict[Field, object] = {}
         email: str | None = None
         password_hash: str | None = None
@@ -532,6 +551,20 @@ class ThingService:
             if field.type.kind is FieldKind.ADDRESS and value is not None:
                 out[field] = self._geocoded(value)
         return _Body(out, email, password_hash)
+
+    def _plain_keys_of(self, dtype: DataType) -> _PlainKeys | None:
+        """Key → (field, its coercer), for a type whose bodies need nothing but coercion
+        (`_parse_body`): not the user type (email, password), no address (geocoding), no
+        file or image while uploads are on. None for the others."""
+        if dtype.name in self._plain_keys:
+            return self._plain_keys[dtype.name]
+        special = {FieldKind.ADDRESS} | (_UPLOAD_KINDS if self.files is not None else set())
+        plain: _PlainKeys | None = None
+        if not dtype.is_user and not any(f.type.kind in special for f in dtype.fields):
+            fields = dtype.by_name if self._keys is KeyStyle.DISPLAY else dtype.by_id_key
+            plain = {key: (f, coercer(f, self.definition)) for key, f in fields.items()}
+        self._plain_keys[dtype.name] = plain
+        return plain
 
     # --- addresses and references ---------------------------------------------------------
 
