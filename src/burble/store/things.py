@@ -20,6 +20,9 @@ MAX_ROWS_PER_INSERT = 1_000
 _JSON_KINDS = frozenset([FieldKind.NUMBER_RANGE, FieldKind.DATE_RANGE])  # stored as JSON
 
 
+InsertBatch = list[tuple[str, list[object]]]  # (statement, parameters), run in order
+
+
 @dataclass(frozen=True, slots=True)
 class NewThing:
     """A thing to insert: its field values in stored form plus the built-ins."""
@@ -182,13 +185,28 @@ class ThingStore:
             total = int(row[0]) if row else 0
         return Page(rows, total)
 
-    def insert_many(self, tx: Tx, dtype: DataType, things: Sequence[NewThing]) -> None:
-        """Insert things; every row names the same columns, so one statement serves all."""
+    def insert_many(
+        self,
+        tx: Tx,
+        dtype: DataType,
+        things: Sequence[NewThing],
+        batch: InsertBatch | None = None,
+    ) -> None:
+        """Insert things, with the statements of `insert_batch` (made before the
+        transaction, so the writer is held only for running them)."""
+        for sql, params in batch if batch is not None else self.insert_batch(dtype, things):
+            tx.execute(sql, params)
+        watcher = self.watcher
+        if watcher is not None and watcher.watches(dtype):
+            for t in things:
+                watcher.changed(tx, dtype, t.id, None, self.get(tx, dtype, t.id))
+
+    def insert_batch(self, dtype: DataType, things: Sequence[NewThing]) -> InsertBatch:
+        """The statements inserting `things`: every row names the same columns."""
         if not things:
-            return
+            return []
         d = self.backend.dialect
         st = self._types[dtype.name]
-        sql = st.insert
         rows = []
         as_is = st.as_is
         for t in things:
@@ -203,18 +221,12 @@ class ThingStore:
                     row += db_values(d, field, vals.get(field))
             rows.append(row)
         if len(rows) == 1:
-            tx.execute(sql, rows[0])
-        else:
-            # One statement per chunk of rows, not one per row: SQLite finishes each statement
-            # (and flushes the full-text index) once, and hands the GIL back once.
-            size = st.rows_per_insert
-            for start in range(0, len(rows), size):
-                chunk = rows[start : start + size]
-                tx.execute(st.insert_rows(len(chunk)), [v for row in chunk for v in row])
-        watcher = self.watcher
-        if watcher is not None and watcher.watches(dtype):
-            for t in things:
-                watcher.changed(tx, dtype, t.id, None, self.get(tx, dtype, t.id))
+            return [(st.insert, rows[0])]
+        # One statement per chunk of rows, not one per row: SQLite finishes each statement
+        # (and flushes the full-text index) once, and hands the GIL back once.
+        size = st.rows_per_insert
+        chunks = (rows[start : start + size] for start in range(0, len(rows), size))
+        return [(st.insert_rows(len(c)), [v for row in c for v in row]) for c in chunks]
 
     def update(
         self,

@@ -38,7 +38,7 @@ from burble.privacy.enforce import FALSE, TRUE, Access, AccessCache
 from burble.privacy.rules import TypeRules, rules_or_raise
 from burble.store.backend import Backend, Tx
 from burble.store.query import Search
-from burble.store.things import NewThing, ThingStore
+from burble.store.things import InsertBatch, NewThing, ThingStore
 from burble.things.keys import write_field
 from burble.things.references import check_references, missing_references, reference_message
 from burble.things.search_params import parse_search
@@ -284,11 +284,21 @@ class ThingService:
                 f"Too many lines: a bulk request may create at most {MAX_BULK_LINES} things"
             )
         with self._one_bulk(dtype):
-            return self._bulk_create(actor, access, dtype, lines)
+            results, things = self._bulk_things(actor, dtype, lines)
+            batch = self.store.insert_batch(dtype, things)
+        if things:
+            with self.backend.write() as tx:
+                note_caller(tx, actor)
+                self._insert(tx, dtype, things, batch)
+                if access is not None:
+                    self._drop_uncreatable(tx, access, dtype, things, results)
+        return results, all(r["status"] == "success" for r in results)
 
-    def _bulk_create(
-        self, actor: Actor, access: Access | None, dtype: DataType, lines: list[str]
-    ) -> tuple[list[dict[str, str]], bool]:
+    def _bulk_things(
+        self, actor: Actor, dtype: DataType, lines: list[str]
+    ) -> tuple[list[dict[str, str]], list[NewThing]]:
+        """A bulk's result lines so far and the things to insert (the lines that parse, whose
+        references exist and, for users, whose emails are free)."""
         results: list[dict[str, str]] = []
         things: list[NewThing] = []
         for line in lines:
@@ -313,12 +323,7 @@ class ThingService:
                     if result.get("id") in rejected:
                         results[i] = {"status": "error", "message": rejected[result["id"]]}
                 things = [t for t in things if t.id not in rejected]
-            with self.backend.write() as tx:
-                note_caller(tx, actor)
-                self._insert(tx, dtype, things)
-                if access is not None:
-                    self._drop_uncreatable(tx, access, dtype, things, results)
-        return results, all(r["status"] == "success" for r in results)
+        return results, things
 
     def modify(
         self, actor: Actor, dtype: DataType, thing_id: str, body: object, *, replace: bool
@@ -450,12 +455,11 @@ class ThingService:
     # --- helpers --------------------------------------------------------------------------
 
     def _one_bulk(self, dtype: DataType) -> AbstractContextManager[object]:
-        """Around a bulk request: one at a time per process. Its work is Python (parsing,
-        under the GIL) then SQLite (inserting, which hands the GIL back and forth for every
-        row): two at once in one process only slow each other down — the insert waits for
-        the GIL after each row while the other parses — and the database has one writer
-        anyway. Other processes (`--workers`) parse while this one writes. Not for types with
-        addresses, whose parsing may wait for an online geocoder."""
+        """Around the parsing of a bulk request (Python, under the GIL): one at a time per
+        process, since two at once only share the GIL. The next bulk parses while this one
+        is written (one statement per 1,000 rows, the GIL released while SQLite runs it),
+        so the one writer always has a bulk ready. Not for types with addresses, whose
+        parsing may wait for an online geocoder."""
         if any(f.type.kind is FieldKind.ADDRESS for f in dtype.fields):
             return nullcontext()
         return self._bulk_lock
@@ -657,9 +661,11 @@ class ThingService:
     def _email_taken() -> InvalidValue:
         return InvalidValue("Invalid data for field email: another user has this email")
 
-    def _insert(self, tx: Any, dtype: DataType, things: list[NewThing]) -> None:
+    def _insert(
+        self, tx: Any, dtype: DataType, things: list[NewThing], batch: InsertBatch | None = None
+    ) -> None:
         try:
-            self.store.insert_many(tx, dtype, things)
+            self.store.insert_many(tx, dtype, things, batch)
         except Conflict:
             raise self._email_taken() from None
 
