@@ -19,6 +19,7 @@ class Case:
     target: float | None = None
     both: bool = True  # measured on both servers (else Burble alone)
     available: bool = True
+    writes: bool = False  # creates things: starts from the seeded data (Benchmark.run)
 
 
 CASES: tuple[Case, ...] = (
@@ -31,12 +32,19 @@ CASES: tuple[Case, ...] = (
     ),
     Case("c_get", "(a) as a user under the owner privacy rule", "ratio", 2.0),
     Case("c_list", "(b) as a user under the owner privacy rule", "ratio", 2.0),
-    Case("d", "create one (admin)", "ratio", 2.0),
-    Case("e", "bulk create 1,000 (Burble /bulk, PocketBase batch API; admin)", "time", 0.25),
+    Case("d", "create one (admin)", "ratio", 2.0, writes=True),
+    Case(
+        "e",
+        "bulk create 1,000 (Burble /bulk, PocketBase batch API; admin)",
+        "time",
+        0.25,
+        writes=True,
+    ),
     Case(
         "f",
         "API workflow that creates one thing and returns its id (compare with (d))",
         both=False,
+        writes=True,
     ),
     Case(
         "g",

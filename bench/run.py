@@ -226,9 +226,14 @@ class Benchmark:
                 log(f"seeded {target.label}: {created} records in {target.seed_seconds:.1f} s")
             if pair_cases:
                 self._check_reads(burble, pb, seeded)
+            if any(c.writes for c in pair_cases + solo_cases):
+                for target in targets:
+                    target.keep_seeded()
             for case in pair_cases:
+                self._fresh_for(case, targets)
                 outcomes.append(self._pair_case(case, burble, pb, seeded))
             for case in solo_cases:
+                self._fresh_for(case, [burble])
                 outcomes.append(self._solo_case(case, burble, seeded, outcomes))
             for target in targets:
                 self._stop(target)
@@ -240,6 +245,21 @@ class Benchmark:
         order = [c.id for c in CASES]
         outcomes.sort(key=lambda x: order.index(x["id"]))
         self._write(outcomes)
+
+    def _fresh_for(self, case: Case, targets: Sequence[Target]) -> None:
+        """Each write case starts from the seeded data on every server: otherwise the
+        things an earlier case created (3 times as many on a server 3 times as fast) would
+        make one server's indexes larger than the other's."""
+        if not case.writes:
+            return
+        for target in targets:
+            if target.written:
+                started = time.monotonic()
+                target.back_to_seeded()
+                log(
+                    f"{target.label}: back to the seeded data in {time.monotonic() - started:.1f} s"
+                )
+            target.written = True
 
     def _scripts(self, case: Case, target: Target, seeded: list[Record]) -> Path:
         path = self.tmp / f"{case.id}-{target.name}.lua"

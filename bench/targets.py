@@ -73,6 +73,9 @@ class Target:
         self.user_ids: list[str] = []
         self.ids: list[str] = []  # unique ids of the seeded records, in seeding order
         self.seed_seconds = 0.0
+        self.data_dir = workdir / "data"
+        self._starts = 0
+        self.written = False  # things created since seeding (or since `back_to_seeded`)
         self._local = threading.local()
 
     # --- process --------------------------------------------------------------------------
@@ -85,6 +88,27 @@ class Target:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop()
+
+    def keep_seeded(self) -> None:
+        """Stop the server, copy its data (as seeded) aside, and serve again."""
+        self.stop()
+        shutil.copytree(self.data_dir, self.workdir / "seeded")
+        self.serve()
+        self.written = False
+
+    def back_to_seeded(self) -> None:
+        """Stop the server, put the data kept by `keep_seeded` back, and serve again: the
+        same users, tokens and things, none of the previous cases' writes."""
+        self.stop()
+        shutil.rmtree(self.data_dir)
+        shutil.copytree(self.workdir / "seeded", self.data_dir)
+        self._local = threading.local()  # no connection to the stopped server is reused
+        self.serve()
+        self.written = False
+
+    def _log_path(self) -> Path:
+        self._starts += 1
+        return self.workdir / ("serve.log" if self._starts == 1 else f"serve-{self._starts}.log")
 
     def client(self) -> httpx.Client:
         """An HTTP client for this thread (the seeding runs in several)."""
@@ -105,6 +129,11 @@ class Target:
     # --- what each server implements ------------------------------------------------------
 
     def start(self) -> None:
+        """Set the server up (users, tokens, settings), then `serve`."""
+        raise NotImplementedError
+
+    def serve(self) -> None:
+        """Start the server process on the data it has and wait until it answers."""
         raise NotImplementedError
 
     def get_request(self, thing_id: str, user: int | None) -> HttpRequest:
@@ -185,7 +214,6 @@ class BurbleTarget(Target):
         super().__init__(workdir)
         self.workers = workers  # None: burble serve's default (one process per CPU core)
         self.app_dir = workdir / "app"
-        self.data_dir = workdir / "data"
         self.app_dir.mkdir(parents=True)
         shutil.copy(app_yaml, self.app_dir / "app.yaml")
         self.burble = str(Path(sys.executable).parent / "burble")
@@ -215,11 +243,15 @@ class BurbleTarget(Target):
         with ThreadPoolExecutor(max_workers=USERS) as pool:  # each command is a Python start-up
             self.user_ids = list(pool.map(self._create_user, range(USERS)))
             self.user_tokens = list(pool.map(self._user_token, range(USERS)))
+        self.serve()
+
+    def serve(self) -> None:
+        app = str(self.app_dir)
         argv = [self.burble, "serve", app, "--host", "127.0.0.1", "--port", str(self.port)]
         if self.workers is not None:
             argv += ["--workers", str(self.workers)]
         self.process = Process(
-            "burble serve", argv, self.workdir / "serve.log", env=self.env, cwd=self.workdir
+            "burble serve", argv, self._log_path(), env=self.env, cwd=self.workdir
         )
         probe = self.list_request(ListQuery(0, "Oslo"), None)
         self.process.wait_until(lambda: self._answers(probe))
@@ -321,6 +353,11 @@ class PocketBaseTarget(Target):
         )  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(f"pocketbase superuser upsert failed: {done.stderr or done.stdout}")
+        self.serve()
+        self.admin_token = self._auth("_superusers", admin_email, admin_password)
+        self._set_up()
+
+    def serve(self) -> None:
         argv = [
             self.binary, "serve", "--http", f"127.0.0.1:{self.port}", "--dir", str(self.data_dir),
             "--automigrate=false", "--hooksWatch=false",
@@ -328,11 +365,10 @@ class PocketBaseTarget(Target):
             "--publicDir", str(self.workdir / "pb_public"),
             "--migrationsDir", str(self.workdir / "pb_migrations"),
         ]  # fmt: skip
-        self.process = Process(
-            "pocketbase serve", argv, self.workdir / "serve.log", cwd=self.workdir
-        )
+        self.process = Process("pocketbase serve", argv, self._log_path(), cwd=self.workdir)
         self.process.wait_until(self._healthy)
-        self.admin_token = self._auth("_superusers", admin_email, admin_password)
+
+    def _set_up(self) -> None:
         self._admin(
             "PATCH",
             "/api/settings",

@@ -12,6 +12,7 @@ LAYERS = {
     "errors": 0,
     "values": 0,
     "settings": 0,
+    "malloc": 0,
     "appdef": 1,
     "connector": 1,
     "geo": 1,

@@ -33,6 +33,7 @@ GEOCODERS = ("gazetteer", "google", "nominatim", "none")
 DEFAULT_PUBLIC_URL = "//127.0.0.1:8080"
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
+MALLOC_ARENAS = 2  # per burble serve process, unless MALLOC_ARENA_MAX is set (burble.malloc)
 
 
 def server_url(host: str, port: int) -> str:
@@ -110,6 +111,9 @@ class Settings:
     mail_from: str | None = None
     # burble serve's processes (BURBLE_WORKERS; from_env's default: one per CPU core).
     workers: int = 1
+    # glibc malloc arenas per server process (burble.malloc); None: glibc's own choice, as
+    # when MALLOC_ARENA_MAX is in the environment (glibc reads it itself).
+    malloc_arenas: int | None = None
 
     @staticmethod
     def from_env(
@@ -145,6 +149,7 @@ class Settings:
             smtp_url=env.get("BURBLE_SMTP_URL") or None,
             mail_from=env.get("BURBLE_MAIL_FROM") or None,
             workers=_workers(env.get("BURBLE_WORKERS")),
+            malloc_arenas=None if env.get("MALLOC_ARENA_MAX") else MALLOC_ARENAS,
         )
 
     @property

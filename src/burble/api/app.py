@@ -31,6 +31,7 @@ from burble.api.auth import resolve_actor, user_auth
 from burble.api.errors import error_response, unexpected_response
 from burble.appdef.load import parse_app
 from burble.errors import BurbleError, RouteNotFound, TooLarge
+from burble.malloc import limit_malloc_arenas
 from burble.runtime import Databases, Runtime, Version
 from burble.settings import Settings
 from burble.store.group_commit import group_writer
@@ -225,6 +226,7 @@ def worker_app(definition: str, filename: str, settings: Settings) -> BurbleApp:
     """The app of one process of `burble serve --workers N`, built in that process: its own
     database connections and caches, Development serving `definition` (the text of the
     app.yaml the server was started with, so that every process serves the same one)."""
+    limit_malloc_arenas(settings.malloc_arenas)
     runtime = Runtime(Databases(settings), parse_app(definition, filename))
     return create_app(runtime, settings.max_body_bytes, close_runtime=True)
 

@@ -121,12 +121,14 @@ def serve(directory: Path, host: str, port: int, workers: int | None, no_worker:
     from uvicorn.supervisors import Multiprocess
 
     from burble.api.app import create_app, http_protocol, worker_app
+    from burble.malloc import limit_malloc_arenas
     from burble.runtime import Runtime
     from burble.scheduler import Workers
 
     try:
         # Uploaded files' URLs start with BURBLE_PUBLIC_URL, else this server's address.
         settings = Settings.from_env(directory, listen=(host, port))
+        limit_malloc_arenas(settings.malloc_arenas)  # each worker process too (`worker_app`)
         if workers is not None:
             settings = settings.with_(workers=workers)
         working = load_app(directory)
