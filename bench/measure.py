@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,55 @@ def measure(
         peak_rss_bytes=after.peak_rss_bytes,
         wrk_cpu_s=wrk_cpu,
         other_cpu_s=max(0.0, busy - server_cpu - wrk_cpu),
+    )
+
+
+def measure_one_by_one(target: Target, requests: list[wrk.HttpRequest], count: int) -> Run:
+    """`count` requests sent one after the other (cycling through `requests`), each timed;
+    the same figures as a wrk run with one connection, for a fixed amount of work."""
+    procs.wait_idle(target.pid)
+    before = procs.usage(target.pid)
+    busy_before = procs.machine_busy_s()
+    times: list[float] = []
+    errors = 0
+    started = time.perf_counter()
+    for n in range(count):
+        sent = time.perf_counter()
+        response = target.send(requests[n % len(requests)])
+        times.append(time.perf_counter() - sent)
+        errors += not 200 <= response.status_code < 400
+    duration = time.perf_counter() - started
+    after = procs.usage(target.pid)
+    server_cpu = max(0.0, after.cpu_s - before.cpu_s)
+    ms = sorted(t * 1000.0 for t in times)
+
+    def pct(p: float) -> float:
+        return ms[min(len(ms) - 1, int(p / 100 * len(ms)))]
+
+    result = wrk.WrkResult(
+        requests=count,
+        duration_s=duration,
+        bytes_read=0,
+        errors_connect=0,
+        errors_read=0,
+        errors_write=0,
+        errors_status=errors,
+        errors_timeout=0,
+        latency_mean_ms=statistics.fmean(ms),
+        latency_p50_ms=statistics.median(ms),
+        latency_p90_ms=pct(90),
+        latency_p99_ms=pct(99),
+        latency_max_ms=ms[-1],
+    )
+    return Run(
+        server=target.name,
+        round=1,
+        connections=1,
+        result=result,
+        cpu_s=server_cpu,
+        rss_bytes=after.rss_bytes,
+        peak_rss_bytes=after.peak_rss_bytes,
+        other_cpu_s=max(0.0, procs.machine_busy_s() - busy_before - server_cpu),
     )
 
 

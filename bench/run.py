@@ -26,7 +26,7 @@ from typing import Any
 from bench import report, tools
 from bench.cases import BY_ID, CASES, Case, parse_cases, read_indexes, requests_for
 from bench.dataset import USERS, Record, list_queries, new_records, records
-from bench.measure import Load, Run, measure, summarize
+from bench.measure import Load, Run, measure, measure_one_by_one, summarize
 from bench.targets import BurbleTarget, PocketBaseTarget, Target
 from bench.wrk import write_script
 
@@ -50,6 +50,7 @@ class Options:
     keep: bool
     profile_dir: Path | None
     burble_workers: int | None = None  # None: `burble serve`'s default (one per CPU core)
+    alone_bulks: int = 30  # (e) with one connection: bulks timed one after the other
 
 
 def log(message: str) -> None:
@@ -74,6 +75,7 @@ def parse_args(argv: Sequence[str] | None) -> Options | None:
     p.add_argument("--results-dir", type=Path, help="where the results JSON goes (default bench/results; --quick: a temporary directory)")  # fmt: skip
     p.add_argument("--docs", type=Path, help=f"Markdown file whose results section is rewritten (default {DOCS.relative_to(ROOT)}; not with --quick)")  # fmt: skip
     p.add_argument("--no-docs", action="store_true", help="do not touch the Markdown file")
+    p.add_argument("--alone-bulks", type=int, help="(e) with one connection: bulks sent one after the other on each server, from the seeded data (default 30; --quick 3)")  # fmt: skip
     p.add_argument("--burble-workers", type=int, metavar="N", help="processes of burble serve (its --workers; default: its own default, one per CPU core)")  # fmt: skip
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (servers' data and logs)")  # fmt: skip
     p.add_argument("--profile", type=Path, metavar="DIR", help="instead of benchmarking, profile Burble with py-spy under each case's load; flame graphs and top functions in DIR")  # fmt: skip
@@ -116,6 +118,7 @@ def parse_args(argv: Sequence[str] | None) -> Options | None:
         keep=bool(args.keep),
         profile_dir=args.profile,
         burble_workers=args.burble_workers,
+        alone_bulks=max(1, pick(args.alone_bulks, 30, 3)),
     )
 
 
@@ -295,11 +298,14 @@ class Benchmark:
         }
         if case.id == "e":
             # Under 32 connections a bulk mostly waits for the 31 before it; one client shows
-            # how long one bulk of 1,000 takes. Warm already: no warm-up, one round each.
-            single = Load(o.load.duration_s, 0.0, 1, 1)
+            # how long one bulk of 1,000 takes: the same `alone_bulks` bulks, one after the
+            # other, on each server from the seeded data (after a fixed time instead, the
+            # faster server would have been timed on a larger table).
             alone: dict[str, Any] = {}
             for target in (burble, pb):
-                run = measure(self.wrk, target, scripts[target.name], single, 1)
+                self._fresh_for(case, [target])
+                bulks = requests_for(case, target, seeded)
+                run = measure_one_by_one(target, bulks, o.alone_bulks)
                 runs.append(run)
                 alone[target.name] = summarize([run])
                 log(
