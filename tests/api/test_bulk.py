@@ -73,8 +73,8 @@ def test_bulk_partial_failure(api: Api) -> None:
 
 
 def test_bulk_partial_failure_on_a_type_without_addresses_or_files(api: Api) -> None:
-    # Booking has no address, file or image field, so its bodies take the shorter parse
-    # (`ThingService._plain_keys_of`): the same answers as Rental Unit's above.
+    # Booking has no address, file or image field: its values go through the per-field
+    # coercers alone (`appdef/coerce.coercer`), with the same answers as Rental Unit's above.
     unit = post_bulk(api, '{"name": "u"}').text
     unit_id = orjson.loads(unit)["id"]
     text = "\n".join(

@@ -163,3 +163,21 @@ def test_modified_date_reuses_created_dates_text_only_when_equal() -> None:
     row[1], row[2] = values.MAX_DATE_MS + 1, values.MAX_DATE_MS + 1
     with pytest.raises(ValueError):
         codec.to_json(row, KeyStyle.DISPLAY)
+
+
+@pytest.mark.parametrize("dialect", [SQLiteDialect(), PostgresDialect("s")], ids=["sqlite", "pg"])
+def test_stored_as_is_only_where_db_values_passes_the_value_through(dialect: Any) -> None:
+    # `ThingStore.insert_batch` skips `db_values` for these fields: it must not change them.
+    from burble.store.codec import db_values, stored_as_is
+
+    samples: dict[str, object] = {
+        "numeric range": [1.0, 2.0],
+        "date range": [0, 1],
+        "geographic address": values.Address("Paris", 48.85, 2.35),
+    }
+    dtype = parse_app(APP).types["Everything"]
+    for field in dtype.fields:
+        value: object = samples.get(field.type.kind.value, "x")
+        if field.type.is_list:
+            value = [samples.get(field.type.kind.value, "x")]
+        assert stored_as_is(field) == (db_values(dialect, field, value) == [value]), field.name

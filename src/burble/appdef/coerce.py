@@ -74,8 +74,8 @@ def coerce_item(ftype: FieldType, value: object, definition: AppDefinition) -> o
 
 
 def coercer(field: Field, definition: AppDefinition) -> Callable[[object], object]:
-    """`coerce_value` for one field, with what can be decided once decided once: for a
-    single value of a kind with a parser, the parser itself (a bulk create coerces 1,000
+    """`coerce_value` for one field, with what depends on the field alone decided once:
+    for a single value of a kind with a parser, that parser (a bulk create coerces 1,000
     values per field)."""
     ftype = field.type
     parse = _PARSERS.get(ftype.kind)
@@ -83,7 +83,7 @@ def coercer(field: Field, definition: AppDefinition) -> Callable[[object], objec
         return lambda value: coerce_value(field, value, definition)
 
     def coerce(value: object) -> object:
-        if value is None or value == "" or value == []:
+        if _is_empty(value):
             return None
         try:
             return parse(value)

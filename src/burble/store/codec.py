@@ -55,6 +55,15 @@ def _item_in(kind: FieldKind) -> Converter:
     return _identity
 
 
+_NOT_AS_IS = frozenset([FieldKind.ADDRESS, FieldKind.NUMBER_RANGE, FieldKind.DATE_RANGE])
+
+
+def stored_as_is(field: Field) -> bool:
+    """True when `db_values` of the field is always `[value]`: one column, no JSON."""
+    ftype = field.type
+    return not ftype.is_list and ftype.kind not in _NOT_AS_IS
+
+
 def db_values(dialect: Dialect, field: Field, value: object) -> list[object]:
     """The column values for a stored value (None clears every column)."""
     ftype = field.type

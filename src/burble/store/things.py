@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from burble.appdef.model import AppDefinition, DataType, Field, FieldKind, KeyStyle
+from burble.appdef.model import AppDefinition, DataType, Field, KeyStyle
 from burble.store.backend import Backend, Row, Tx
-from burble.store.codec import TypeCodec, column_names, db_values
+from burble.store.codec import TypeCodec, column_names, db_values, stored_as_is
 from burble.store.query import ALIAS, Extra, Search, search_sql
 from burble.store.schema import text_columns
 
@@ -17,7 +17,6 @@ from burble.store.schema import text_columns
 # since 3.32; PostgreSQL allows 65,535), and rows enough for a Data API bulk request.
 MAX_PARAMS = 32_766
 MAX_ROWS_PER_INSERT = 1_000
-_JSON_KINDS = frozenset([FieldKind.NUMBER_RANGE, FieldKind.DATE_RANGE])  # stored as JSON
 
 
 InsertBatch = list[tuple[str, list[object]]]  # (statement, parameters), run in order
@@ -65,12 +64,7 @@ class _TypeStatements:
         # MAX_ROWS_PER_INSERT); the statement for a full chunk is built once.
         self.rows_per_insert = max(1, min(MAX_ROWS_PER_INSERT, MAX_PARAMS // len(columns)))
         self._inserts: dict[int, str] = {}
-        # Per field: True when its one column holds the stored value as it is (`db_values`
-        # would return [value]).
-        self.as_is = [
-            (f, len(column_names(f)) == 1 and not f.type.is_list and f.type.kind not in _JSON_KINDS)
-            for f in dtype.fields
-        ]
+        self.as_is = [(f, stored_as_is(f)) for f in dtype.fields]  # db_values not needed
 
     def insert_rows(self, count: int) -> str:
         """An INSERT of `count` rows in one statement."""

@@ -18,7 +18,7 @@ import orjson
 
 from burble import values
 from burble.appdef.coerce import coerce_value, coercer
-from burble.appdef.model import AppDefinition, DataType, Field, FieldKind, KeyStyle, Permission
+from burble.appdef.model import AppDefinition, DataType, Field, FieldKind, Permission
 from burble.auth.actor import Actor
 from burble.auth.passwords import hash_password
 from burble.errors import (
@@ -29,7 +29,6 @@ from burble.errors import (
     MissingData,
     PermissionDenied,
     ThingNotFound,
-    UnrecognizedField,
 )
 from burble.files.store import FileStore
 from burble.files.uploads import DEFAULT_MAX_UPLOAD_BYTES, Upload, UploadInvalid, parse_upload
@@ -47,9 +46,6 @@ MAX_BULK_LINES = 1000
 SLUG_ATTEMPTS = 5  # a slug taken by a concurrent run: look again this many times
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UPLOAD_KINDS = frozenset([FieldKind.FILE, FieldKind.IMAGE])
-
-
-_PlainKeys = dict[str, tuple[Field, Callable[[object], object]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +124,7 @@ class ThingService:
         self._bulk_lock = threading.Lock()  # see _one_bulk
         # Each caller's privacy SQL, compiled once (this service lives as long as its definition).
         self._access_cache = AccessCache(self._rules, backend.dialect, self._keys)
-        self._plain_keys: dict[str, _PlainKeys | None] = {}  # see _plain_keys_of
+        self._coercers: dict[Field, Callable[[object], object]] = {}  # `coercer`, per field
         self._defaults: dict[str, tuple[tuple[Field, object], ...]] = {}
 
     # --- reads ----------------------------------------------------------------------------
@@ -522,15 +518,6 @@ class ThingService:
     def _parse_body(self, dtype: DataType, body: object) -> _Body:
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object")
-        plain = self._plain_keys_of(dtype)
-        if plain is not None:  # the same as below, for the types that need only coercion
-            coerced: dict[Field, object] = {}
-            for key, raw in body.items():
-                found = plain.get(key)
-                if found is None:
-                    raise UnrecognizedField(key)
-                coerced[found[0]] = found[1](raw)
-            return _Body(coerced)
         out: dict[Field, object] = {}
         email: str | None = None
         password_hash: str | None = None
@@ -548,27 +535,16 @@ class ThingService:
             if self._holds_upload(field, raw):
                 uploads.append((field, self._read_uploads(field, raw)))
                 continue
-            out[field] = coerce_value(field, raw, self.definition)
+            coerce = self._coercers.get(field)
+            if coerce is None:
+                coerce = self._coercers[field] = coercer(field, self.definition)
+            out[field] = coerce(raw)
         for field, read in uploads:
             out[field] = coerce_value(field, self._store_uploads(read), self.definition)
         for field, value in out.items():
             if field.type.kind is FieldKind.ADDRESS and value is not None:
                 out[field] = self._geocoded(value)
         return _Body(out, email, password_hash)
-
-    def _plain_keys_of(self, dtype: DataType) -> _PlainKeys | None:
-        """Key → (field, its coercer), for a type whose bodies need nothing but coercion
-        (`_parse_body`): not the user type (email, password), no address (geocoding), no
-        file or image while uploads are on. None for the others."""
-        if dtype.name in self._plain_keys:
-            return self._plain_keys[dtype.name]
-        special = {FieldKind.ADDRESS} | (_UPLOAD_KINDS if self.files is not None else set())
-        plain: _PlainKeys | None = None
-        if not dtype.is_user and not any(f.type.kind in special for f in dtype.fields):
-            fields = dtype.by_name if self._keys is KeyStyle.DISPLAY else dtype.by_id_key
-            plain = {key: (f, coercer(f, self.definition)) for key, f in fields.items()}
-        self._plain_keys[dtype.name] = plain
-        return plain
 
     # --- addresses and references ---------------------------------------------------------
 
