@@ -250,9 +250,10 @@ class Benchmark:
         self._write(outcomes)
 
     def _fresh_for(self, case: Case, targets: Sequence[Target]) -> None:
-        """Each write case starts from the seeded data on every server: otherwise the
-        things an earlier case created (3 times as many on a server 3 times as fast) would
-        make one server's indexes larger than the other's."""
+        """Each write case, and each of its measured rounds, starts from the seeded data on
+        every server: otherwise the things created before (3 times as many on a server 3
+        times as fast) would make one server's indexes larger than the other's, and the
+        rounds would not repeat one experiment."""
         if not case.writes:
             return
         for target in targets:
@@ -280,6 +281,8 @@ class Benchmark:
             # ABBA: the server measured first alternates between rounds.
             order = (burble, pb) if round_number % 2 else (pb, burble)
             for target in order:
+                if round_number > 1:
+                    self._fresh_for(case, [target])
                 run = measure(self.wrk, target, scripts[target.name], o.load, round_number)
                 runs.append(run)
                 r = run.result
@@ -331,6 +334,8 @@ class Benchmark:
         script = self._scripts(case, burble, seeded)
         runs: list[Run] = []
         for round_number in range(1, o.rounds + 1):
+            if round_number > 1:
+                self._fresh_for(case, [burble])
             run = measure(self.wrk, burble, script, o.load, round_number)
             runs.append(run)
             r = run.result

@@ -19,7 +19,7 @@ def test_the_log_is_checkpointed_by_a_thread_not_by_the_commits(tmp_path: Path) 
     with b.write() as tx:
         tx.execute("CREATE TABLE blob (v TEXT)")
     start = path.stat().st_size
-    with b.write() as tx:  # about 2 MiB: far below the writer's own backstop (64 MiB)
+    with b.write() as tx:  # about 2 MiB: far below the writer's own backstop (256 MiB)
         tx.executemany("INSERT INTO blob (v) VALUES (?)", [["x" * 2000] for _ in range(1000)])
     deadline = time.monotonic() + 5
     while path.stat().st_size < start + 1_900_000 and time.monotonic() < deadline:
@@ -28,3 +28,19 @@ def test_the_log_is_checkpointed_by_a_thread_not_by_the_commits(tmp_path: Path) 
     assert sum(t.name == "burble-checkpoint" for t in threading.enumerate()) >= 1
     b.close()  # and the thread ends with its backend
     assert sum(t.name == "burble-checkpoint" for t in threading.enumerate()) <= before
+
+
+def test_the_writer_checkpoints_only_a_log_of_256_mib_and_cuts_the_file_to_320(
+    tmp_path: Path,
+) -> None:
+    """The writer's own checkpoint (in the commit that takes the log past 65,536 pages) is
+    the backstop, and the log file is cut back to 320 MiB after a checkpoint (ADR 0016)."""
+    b = SQLiteBackend(tmp_path / "c.sqlite")
+    with b.write() as tx:
+        row = tx.fetchone("PRAGMA wal_autocheckpoint")
+        assert row is not None and row[0] == 65536
+        row = tx.fetchone("PRAGMA journal_size_limit")
+        assert row is not None and row[0] == 320 * 1024 * 1024
+        row = tx.fetchone("PRAGMA page_size")
+        assert row is not None and row[0] == 4096  # 65,536 pages are 256 MiB
+    b.close()

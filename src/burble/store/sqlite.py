@@ -27,8 +27,14 @@ EARTH_RADIUS_KM = 6371.0088
 BUSY_TIMEOUT_MS = 10_000  # how long a connection waits for another program's lock
 WRITER_CACHE_KIB = 64 * 1024  # the writer connection's page cache
 CHECKPOINT_SECONDS = 0.05  # the checkpointer's pause after a commit, for more to pile up
-BACKSTOP_PAGES = 16384  # a log this long (64 MiB of 4 KiB pages) is checkpointed by its writer
-WAL_SIZE_LIMIT = 64 * 1024 * 1024  # the log file is cut back to this after a checkpoint
+# A log this long (256 MiB of 4 KiB pages) is checkpointed by the writer in its commit, and
+# only such a checkpoint lets the log start again from its beginning while writes never
+# pause: each costs the writer two fsyncs and the pages the checkpointer has not copied yet,
+# so they are kept rare (ADR 0016).
+BACKSTOP_PAGES = 65536
+# The log file is cut back to this after a checkpoint: the backstop plus the transaction
+# that crosses it, so the file under steady writes is reused instead of cut and regrown.
+WAL_SIZE_LIMIT = 320 * 1024 * 1024
 
 _TYPES = {
     FieldKind.NUMBER: "REAL",
@@ -237,7 +243,7 @@ class SQLiteBackend:
         self._writer.execute("PRAGMA journal_mode=WAL")
         # The writer's page cache holds the indexes an insert walks (SQLite's default, 2 MiB,
         # is outgrown at about 100,000 things of a type), and it leaves checkpoints to the
-        # checkpointer thread, off the commit path, unless the log outgrows CHECKPOINT_PAGES.
+        # checkpointer thread, off the commit path, unless the log outgrows BACKSTOP_PAGES.
         self._writer.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         self._writer.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
         self._writer.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
