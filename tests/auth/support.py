@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 from burble.auth.actor import ADMIN
@@ -43,6 +44,10 @@ class CountingBackend:
     def write(self) -> AbstractContextManager[Tx]:
         self.writes += 1
         return self.inner.write()
+
+    def write_statement(self, sql: str, params: Sequence[object]) -> int:
+        self.writes += 1
+        return self.inner.write_statement(sql, params)
 
     def close(self) -> None:
         self.inner.close()

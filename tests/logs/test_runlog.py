@@ -3,6 +3,7 @@ and the search filters (burble.logs)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 import pytest
@@ -139,6 +140,11 @@ class FailingWrites:
         if self.broken:
             raise StorageError("database unreachable")
         return self.inner.write()
+
+    def write_statement(self, sql: str, params: Sequence[object]) -> int:
+        if self.broken:
+            raise StorageError("database unreachable")
+        return self.inner.write_statement(sql, params)
 
     def close(self) -> None:
         self.inner.close()

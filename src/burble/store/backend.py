@@ -116,6 +116,13 @@ class Backend(Protocol):
 
     def write(self) -> AbstractContextManager[Tx]: ...
 
+    def write_statement(self, sql: str, params: Sequence[object]) -> int:
+        """One statement as a write transaction of its own; the number of rows it changed.
+
+        The same as `write()` around one `execute`, but SQLite then needs no statement
+        journal: the copy of every page the statement changes, kept to undo that statement
+        alone, which a statement that is the whole transaction never needs (ADR 0017)."""
+
     def close(self) -> None: ...
 
     def describe(self) -> str:

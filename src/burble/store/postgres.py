@@ -286,6 +286,10 @@ class PostgresBackend:
         with self._connection() as conn:
             yield _PostgresTx(conn)
 
+    def write_statement(self, sql: str, params: Sequence[object]) -> int:
+        with self.write() as tx:
+            return tx.execute(sql, params)
+
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Row]]:
         try:

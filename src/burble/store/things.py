@@ -195,6 +195,16 @@ class ThingStore:
             for t in things:
                 watcher.changed(tx, dtype, t.id, None, self.get(tx, dtype, t.id))
 
+    def insert_alone(self, dtype: DataType, batch: InsertBatch) -> bool:
+        """Run `batch` as a write transaction of its own (`Backend.write_statement`) when it
+        is one statement and no watcher has to see the new things inside the transaction;
+        False, having done nothing, otherwise (use `insert_many` in a write transaction)."""
+        watcher = self.watcher
+        if len(batch) != 1 or (watcher is not None and watcher.watches(dtype)):
+            return False
+        self.backend.write_statement(*batch[0])
+        return True
+
     def insert_batch(self, dtype: DataType, things: Sequence[NewThing]) -> InsertBatch:
         """The statements inserting `things`: every row names the same columns."""
         if not things:
