@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from burble.appdef.load import check_app, parse_app
 from burble.appdef.model import AppDefinition
@@ -29,12 +30,14 @@ from burble.settings import DEFAULT_MAX_UPLOAD_BYTES, Settings
 from burble.store import schema
 from burble.store.backend import Backend
 from burble.store.migrations import migrate
-from burble.store.postgres import PostgresBackend, PostgresPool
 from burble.store.sqlite import SQLiteBackend
 from burble.things.service import ThingService
 from burble.values import now_ms
 from burble.workflows import Engine, compile_workflows, default_registry
 from burble.workflows.triggers import TriggerRecorder
+
+if TYPE_CHECKING:  # imported when a database URL is set: psycopg costs 0.1 s to import
+    from burble.store.postgres import PostgresPool
 
 
 class Version(enum.Enum):
@@ -113,6 +116,8 @@ class Databases:
         self.settings = settings
         self._owned_pool: PostgresPool | None = None
         if settings.database_url:
+            from burble.store.postgres import PostgresBackend, PostgresPool
+
             if pool is None:
                 pool = self._owned_pool = PostgresPool(settings.database_url)
             self._pool = pool
