@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -43,4 +45,22 @@ def test_the_writer_checkpoints_only_a_log_of_256_mib_and_cuts_the_file_to_320(
         assert row is not None and row[0] == 320 * 1024 * 1024
         row = tx.fetchone("PRAGMA page_size")
         assert row is not None and row[0] == 4096  # 65,536 pages are 256 MiB
+    b.close()
+
+
+def test_the_checkpointer_thread_runs_ten_nice_levels_below_its_process(tmp_path: Path) -> None:
+    """On a busy machine the writer, which every write waits for, gets the CPU before the
+    checkpointer's copying (ADR 0018). Threads have nice values of their own on Linux."""
+    assert sys.platform.startswith("linux")  # the platform this suite and CI run on
+    process = os.getpriority(os.PRIO_PROCESS, 0)
+    b = SQLiteBackend(tmp_path / "c.sqlite")
+    thread = b._checkpointer._thread
+    assert thread.native_id is not None
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if os.getpriority(os.PRIO_PROCESS, thread.native_id) == min(19, process + 10):
+            break
+        time.sleep(0.01)
+    assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == min(19, process + 10)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == process  # the process's other threads keep theirs
     b.close()
