@@ -3,6 +3,7 @@ creates that use it (ADR 0017)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,10 +63,12 @@ triggers:
 
 
 @pytest.fixture
-def sqlite_databases(tmp_path: Path) -> Databases:
+def sqlite_databases(tmp_path: Path) -> Iterator[Databases]:
     app_dir = tmp_path / "app"
     app_dir.mkdir()
-    return Databases(Settings(app_dir=app_dir, data_dir=tmp_path / "data"))
+    databases = Databases(Settings(app_dir=app_dir, data_dir=tmp_path / "data"))
+    yield databases
+    databases.close()
 
 
 def _writer_trace(backend: object) -> list[str]:
@@ -97,7 +100,6 @@ def test_an_admin_bulk_is_one_statement_without_begin(sqlite_databases: Database
     r = api.client.get("/version-test/api/1.1/obj/unit", headers=api.auth)
     assert sorted(t["name"] for t in r.json()["response"]["results"]) == [i["name"] for i in items]
     assert {t["_id"] for t in r.json()["response"]["results"]} == {x["id"] for x in results}
-    sqlite_databases.close()
 
 
 def test_a_bulk_whose_rows_are_checked_or_watched_runs_in_a_transaction(
@@ -130,4 +132,3 @@ def test_a_bulk_whose_rows_are_checked_or_watched_runs_in_a_transaction(
     with sqlite_databases.test.read() as tx:
         jobs = tx.fetchone("SELECT COUNT(*) FROM burble_jobs")
     assert jobs == (2,)  # one trigger run per new Watched thing
-    sqlite_databases.close()

@@ -190,8 +190,8 @@ class ThingStore:
         transaction, so the writer is held only for running them)."""
         for sql, params in batch if batch is not None else self.insert_batch(dtype, things):
             tx.execute(sql, params)
-        watcher = self.watcher
-        if watcher is not None and watcher.watches(dtype):
+        watcher = self._watcher_of(dtype)
+        if watcher is not None:
             for t in things:
                 watcher.changed(tx, dtype, t.id, None, self.get(tx, dtype, t.id))
 
@@ -199,8 +199,7 @@ class ThingStore:
         """Run `batch` as a write transaction of its own (`Backend.write_statement`) when it
         is one statement and no watcher has to see the new things inside the transaction;
         False, having done nothing, otherwise (use `insert_many` in a write transaction)."""
-        watcher = self.watcher
-        if len(batch) != 1 or (watcher is not None and watcher.watches(dtype)):
+        if len(batch) != 1 or self._watcher_of(dtype) is not None:
             return False
         self.backend.write_statement(*batch[0])
         return True
@@ -270,12 +269,17 @@ class ThingStore:
         with self.watching(tx, dtype, thing_id):
             return tx.execute(self._types[dtype.name].delete, [thing_id]) > 0
 
+    def _watcher_of(self, dtype: DataType) -> ChangeWatcher | None:
+        """The watcher, if it watches changes to things of `dtype`."""
+        watcher = self.watcher
+        return watcher if watcher is not None and watcher.watches(dtype) else None
+
     @contextmanager
     def watching(self, tx: Tx, dtype: DataType, thing_id: str) -> Iterator[None]:
         """Around a change of one thing made in `tx`: tells the watcher its state before and
         after (nothing when the thing did not exist before and does not after)."""
-        watcher = self.watcher
-        if watcher is None or not watcher.watches(dtype):
+        watcher = self._watcher_of(dtype)
+        if watcher is None:
             yield
             return
         before = self.get(tx, dtype, thing_id)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -296,10 +296,8 @@ class ThingService:
         transaction (`ThingStore.insert_alone`); False if it needs a write transaction."""
         if access is not None and access.condition(Permission.CREATE) is not TRUE:
             return False
-        try:
+        with self._conflict_is_a_taken_email():
             return self.store.insert_alone(dtype, batch)
-        except Conflict:
-            raise self._email_taken() from None
 
     def _bulk_things(
         self, actor: Actor, dtype: DataType, lines: list[str]
@@ -651,8 +649,15 @@ class ThingService:
     def _insert(
         self, tx: Any, dtype: DataType, things: list[NewThing], batch: InsertBatch | None = None
     ) -> None:
-        try:
+        with self._conflict_is_a_taken_email():
             self.store.insert_many(tx, dtype, things, batch)
+
+    @contextmanager
+    def _conflict_is_a_taken_email(self) -> Iterator[None]:
+        """A unique conflict while inserting new things is a taken email (their ids are
+        random and their slugs unset): the taken-email error."""
+        try:
+            yield
         except Conflict:
             raise self._email_taken() from None
 
